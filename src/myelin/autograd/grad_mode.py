@@ -1,0 +1,71 @@
+"""Switching graph building on and off: ``no_grad`` and ``enable_grad``."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, TypeVar
+
+__all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _GradState:
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = True
+
+
+STATE = _GradState()
+
+
+def is_grad_enabled() -> bool:
+    """True when operations record a graph for ``backward``."""
+    return STATE.enabled
+
+
+class set_grad_enabled:
+    """Context manager (and decorator) that sets graph recording on or off."""
+
+    def __init__(self, mode: bool) -> None:
+        self.mode = bool(mode)
+        self._prev: list[bool] = []
+
+    def __enter__(self) -> None:
+        self._prev.append(STATE.enabled)
+        STATE.enabled = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        STATE.enabled = self._prev.pop()
+
+    def __call__(self, fn: F) -> F:
+        mode = self.mode
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with set_grad_enabled(mode):
+                return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+
+class no_grad(set_grad_enabled):
+    """Build no graph inside: ``with myelin.no_grad(): ...``, ``@myelin.no_grad()`` or ``@myelin.no_grad``."""
+
+    def __new__(cls, func: Callable[..., Any] | None = None) -> Any:
+        self = super().__new__(cls)
+        if func is not None:
+            self.__init__()
+            return self(func)
+        return self
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        super().__init__(False)
+
+
+class enable_grad(no_grad):
+    """Record a graph again inside a ``no_grad`` block."""
+
+    def __init__(self, func: Callable[..., Any] | None = None) -> None:
+        set_grad_enabled.__init__(self, True)

@@ -1,0 +1,96 @@
+"""How an operation joins the graph: the one protocol every differentiable op follows.
+
+An op computes its result with NumPy, then calls::
+
+    out = make_node(result_array, (a, b), backward, "mul")
+
+``backward(g)`` receives the gradient of the loss with respect to ``out`` (a NumPy array of
+``out``'s shape, which it must not modify) and returns one gradient per parent, in order,
+each of that parent's shape, or ``None`` for a parent that needs none. It is only called
+when at least one parent requires grad; ``needs_grad(t)`` lets it skip work for the others.
+Under ``no_grad`` (or when no parent requires grad) no closure is kept: the result is a
+plain tensor and the graph stays empty.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from ..autograd.grad_mode import STATE
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["make_node", "unbroadcast", "to_array", "ensure_tensor", "FLOAT_TYPES"]
+
+BackwardFn = Callable[[np.ndarray], Sequence[Any]]
+FLOAT_TYPES = (np.float16, np.float32, np.float64)
+
+#: Set by ``myelin.core.tensor`` once the class exists (keeps this module import-free).
+TENSOR_CLASS: Any = None
+
+
+def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str) -> "Tensor":
+    """Wrap ``data`` as the output of ``op`` on ``parents``; record the graph when needed."""
+    out = TENSOR_CLASS.__new__(TENSOR_CLASS)
+    out.data = data
+    out.grad = None
+    out._op = op
+    out._freed = False
+    out._hooks = None
+    out._retains_grad = False
+    if STATE.enabled:
+        for p in parents:
+            if p.requires_grad:
+                out.requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                return out
+    out.requires_grad = False
+    out._parents = ()
+    out._backward = None
+    return out
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes broadcasting added, so it has ``shape`` again."""
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
+    )
+    return grad.sum(axis=axes).reshape(shape)
+
+
+def to_array(x: Any, like: np.ndarray | None = None) -> np.ndarray | float | int:
+    """The NumPy value of an op's non-tensor operand.
+
+    Python scalars stay scalars (NumPy then keeps the tensor's dtype); arrays of another
+    float dtype are cast to ``like``'s float dtype so that ``float32 * float64-array`` stays
+    float32, as with PyTorch's scalar-type promotion.
+    """
+    if isinstance(x, TENSOR_CLASS):
+        return x.data
+    if isinstance(x, (bool, int, float)):
+        return x
+    arr = np.asarray(x)
+    if like is not None and arr.dtype != like.dtype:
+        if like.dtype.kind == "f" and arr.dtype.kind in "fiub":
+            arr = arr.astype(like.dtype)
+    return arr
+
+
+def ensure_tensor(x: Any, like: np.ndarray | None = None) -> "Tensor":
+    """``x`` as a tensor (constants become tensors that do not require grad)."""
+    if isinstance(x, TENSOR_CLASS):
+        return x
+    arr = to_array(x, like)
+    if not isinstance(arr, np.ndarray):
+        dtype = like.dtype if like is not None and like.dtype.kind == "f" else None
+        arr = np.asarray(arr, dtype=dtype)
+        if dtype is None and arr.dtype == np.float64:
+            arr = arr.astype(np.float32)
+    return TENSOR_CLASS._wrap(arr)

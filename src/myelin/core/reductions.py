@@ -1,0 +1,164 @@
+"""Reductions: sum, mean, var, std, max, min and arg-variants, with ``dim`` and ``keepdim``."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import node
+from .node import make_node
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MaxMin"]
+
+MaxMin = namedtuple("MaxMin", ["values", "indices"])
+
+
+def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
+    """``dim`` (None, int or sequence) as a sorted tuple of non-negative axes."""
+    if dim is None:
+        return None
+    dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    out = []
+    for d in dims:
+        d = int(d)
+        if not -max(ndim, 1) <= d < max(ndim, 1):
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+        out.append(d % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: dim {dim} repeats a dimension")
+    return tuple(sorted(out))
+
+
+def _expand_back(g: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
+    """Broadcast the gradient of a reduction back over the reduced axes."""
+    if dims is not None and not keepdim and len(shape) > 0:
+        g = np.expand_dims(g, dims)
+    return np.broadcast_to(g, shape)
+
+
+def sum(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+    a = x.data
+    dims = normalize_dims(dim, a.ndim, "sum")
+    out = np.asarray(a.sum(axis=dims, keepdims=keepdim))
+    if out.dtype != a.dtype and a.dtype.kind == "f":
+        out = out.astype(a.dtype)
+    shape = a.shape
+    return make_node(out, (x,), lambda g: (_expand_back(g, shape, dims, keepdim),), "sum")
+
+
+def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
+    if dims is None:
+        return int(np.prod(shape, dtype=np.int64))
+    return int(np.prod([shape[d] for d in dims], dtype=np.int64))
+
+
+def mean(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+    a = x.data
+    if a.dtype.kind != "f":
+        raise TypeError(f"mean: expected a floating-point tensor, received dtype {a.dtype}")
+    dims = normalize_dims(dim, a.ndim, "mean")
+    out = np.asarray(a.mean(axis=dims, keepdims=keepdim), dtype=a.dtype)
+    shape, n = a.shape, _count(a.shape, dims)
+    return make_node(out, (x,), lambda g: (_expand_back(g / n, shape, dims, keepdim),), "mean")
+
+
+def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+    a = x.data
+    dims = normalize_dims(dim, a.ndim, "var")
+    n = _count(a.shape, dims)
+    centered = a - a.mean(axis=dims, keepdims=True)
+    denom = max(n - correction, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / denom, dtype=a.dtype)
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (_expand_back(g, shape, dims, keepdim) * (2.0 / denom) * centered,)
+
+    return make_node(out, (x,), backward, "var")
+
+
+def std(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+    v = var(x, dim, keepdim, correction)
+    return v.sqrt()
+
+
+def _reduce_extreme(x: "Tensor", dim: Any, keepdim: bool, fn: Any, argfn: Any, op: str) -> Any:
+    a = x.data
+    if a.size == 0:
+        raise ValueError(f"{op}: cannot reduce an empty tensor")
+    if dim is None:
+        return _amax_like(x, None, False, fn, op)
+    (d,) = normalize_dims(dim, a.ndim, op)
+    idx = np.expand_dims(argfn(a, axis=d), d)
+    values = np.take_along_axis(a, idx, axis=d)
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = np.zeros(shape, dtype=g.dtype)
+        np.put_along_axis(gx, idx, g if keepdim else np.expand_dims(g, d), axis=d)
+        return (gx,)
+
+    out_values = values if keepdim else np.squeeze(values, d)
+    out_idx = idx if keepdim else np.squeeze(idx, d)
+    return MaxMin(make_node(out_values, (x,), backward, op), node.TENSOR_CLASS._wrap(out_idx.astype(np.int64)))
+
+
+def _amax_like(x: "Tensor", dim: Any, keepdim: bool, fn: Any, op: str) -> "Tensor":
+    a = x.data
+    dims = normalize_dims(dim, a.ndim, op)
+    out = np.asarray(fn(a, axis=dims, keepdims=keepdim))
+    kept = np.asarray(fn(a, axis=dims, keepdims=True))
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        mask = a == kept
+        share = mask / mask.sum(axis=dims, keepdims=True)
+        return (_expand_back(g, shape, dims, keepdim) * share.astype(g.dtype),)
+
+    return make_node(out, (x,), backward, op)
+
+
+def max(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> Any:
+    """Largest value; with ``dim``, the named tuple ``(values, indices)`` as in PyTorch."""
+    return _reduce_extreme(x, dim, keepdim, np.max, np.argmax, "max")
+
+
+def min(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> Any:
+    """Smallest value; with ``dim``, the named tuple ``(values, indices)`` as in PyTorch."""
+    return _reduce_extreme(x, dim, keepdim, np.min, np.argmin, "min")
+
+
+def amax(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+    """Largest values over ``dim``; ties share the gradient equally."""
+    return _amax_like(x, dim, keepdim, np.max, "amax")
+
+
+def amin(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+    return _amax_like(x, dim, keepdim, np.min, "amin")
+
+
+def _arg(x: "Tensor", dim: int | None, keepdim: bool, fn: Any, op: str) -> "Tensor":
+    a = x.data
+    if dim is None:
+        out = np.asarray(fn(a))
+        if keepdim:
+            out = out.reshape((1,) * a.ndim)
+    else:
+        (d,) = normalize_dims(dim, a.ndim, op)
+        out = fn(a, axis=d, keepdims=keepdim)
+    return node.TENSOR_CLASS._wrap(np.asarray(out, dtype=np.int64))
+
+
+def argmax(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    return _arg(x, dim, keepdim, np.argmax, "argmax")
+
+
+def argmin(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    return _arg(x, dim, keepdim, np.argmin, "argmin")
