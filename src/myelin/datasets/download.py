@@ -1,0 +1,190 @@
+"""Verified downloads (urllib only), data directories, and the errors of data files.
+
+A download goes to a temporary file next to its destination, is checked against its sha256,
+flushed, and renamed over the destination (``os.replace``): a failed or interrupted download
+never leaves a file under the final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import sys
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = [
+    "DataFileError",
+    "DatasetNotFoundError",
+    "DownloadError",
+    "ChecksumError",
+    "download",
+    "download_from_mirrors",
+    "sha256_file",
+    "cache_dir",
+    "data_dirs",
+]
+
+_CHUNK = 1 << 20
+
+
+class DataFileError(ValueError):
+    """A data file is truncated, malformed or inconsistent."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A data set is not on disk and could not be downloaded; the message says where to put it."""
+
+
+class DownloadError(OSError):
+    """A download failed (network, HTTP status, size)."""
+
+
+class ChecksumError(DownloadError):
+    """A downloaded file's sha256 does not match the expected one."""
+
+
+def cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/myelin`` if that variable is set, else ``~/.cache/myelin``."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "myelin"
+
+
+def data_dirs(root: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The directories searched for data files, in order: ``root``, ``$MYELIN_DATA``, :func:`cache_dir`."""
+    dirs: list[Path] = []
+    if root is not None:
+        dirs.append(Path(root).expanduser())
+    env = os.environ.get("MYELIN_DATA")
+    if env:
+        dirs.append(Path(env).expanduser())
+    dirs.append(cache_dir())
+    unique: list[Path] = []
+    for d in dirs:
+        if d not in unique:
+            unique.append(d)
+    return unique
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _progress_bar(total: int | None, desc: str):
+    """A tqdm bar when stderr is a terminal and tqdm is installed, else None."""
+    try:
+        if not sys.stderr.isatty():
+            return None
+        from tqdm import tqdm
+    except (ImportError, AttributeError, ValueError):
+        return None
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=desc, leave=False)
+
+
+def download(
+    url: str,
+    dest: str | os.PathLike[str],
+    sha256: str | None,
+    timeout: float = 30.0,
+    max_bytes: int | None = None,
+) -> Path:
+    """Download ``url`` to ``dest`` atomically and verify its sha256.
+
+    Args:
+        url: an ``http://`` or ``https://`` address.
+        dest: final path; its directory is created if needed.
+        sha256: expected hex digest; ``None`` skips the check (only for trusted sources).
+        timeout: seconds for the connection and for each read.
+        max_bytes: abort when the body is larger than this.
+
+    Raises:
+        ChecksumError: the digest differs (no file is left behind).
+        DownloadError: any network, HTTP or size failure (no file is left behind).
+    """
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        raise ValueError(f"download: expected an http(s) URL, received {url!r}")
+    dest = Path(dest)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    except OSError as exc:
+        raise DownloadError(f"download: cannot write into {dest.parent}: {exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        digest = hashlib.sha256()
+        request = urllib.request.Request(url, headers={"User-Agent": "myelin"})
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            if max_bytes is not None and total is not None and total > max_bytes:
+                raise DownloadError(f"download: {url} announces {total} bytes, expected at most {max_bytes}")
+            bar = _progress_bar(total, dest.name)
+            received = 0
+            try:
+                for chunk in iter(lambda: response.read(_CHUNK), b""):
+                    received += len(chunk)
+                    if max_bytes is not None and received > max_bytes:
+                        raise DownloadError(f"download: {url} sent more than the expected {max_bytes} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+                    if bar is not None:
+                        bar.update(len(chunk))
+            finally:
+                if bar is not None:
+                    bar.close()
+            if total is not None and received != total:
+                raise DownloadError(f"download: {url} sent {received} bytes, announced {total}")
+            out.flush()
+            os.fsync(out.fileno())
+        actual = digest.hexdigest()
+        if sha256 is not None and actual != sha256.lower():
+            raise ChecksumError(
+                f"download: sha256 mismatch for {url}: expected {sha256.lower()}, received {actual}"
+            )
+        os.replace(tmp, dest)
+    except DownloadError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise DownloadError(f"download: {url} failed: {exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return dest
+
+
+def download_from_mirrors(
+    filename: str,
+    mirrors: Sequence[str],
+    dest: str | os.PathLike[str],
+    sha256: str | None,
+    timeout: float = 30.0,
+    max_bytes: int | None = None,
+) -> Path:
+    """Try ``mirror + filename`` for each mirror in turn until one download verifies.
+
+    Raises:
+        DownloadError: every mirror failed; the message lists each failure.
+    """
+    failures: list[str] = []
+    for mirror in mirrors:
+        url = mirror if mirror.endswith(filename) else mirror.rstrip("/") + "/" + filename
+        try:
+            return download(url, dest, sha256, timeout=timeout, max_bytes=max_bytes)
+        except (DownloadError, ValueError) as exc:
+            failures.append(str(exc))
+    detail = "\n  ".join(failures) if failures else "no mirrors configured"
+    raise DownloadError(f"could not download {filename}:\n  {detail}")
