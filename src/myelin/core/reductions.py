@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import namedtuple
 from typing import TYPE_CHECKING, Any
 
@@ -24,11 +25,12 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
         return None
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
     out = []
+    span = builtins.max(ndim, 1)
     for d in dims:
         d = int(d)
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -span <= d < span:
             raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
-        out.append(d % max(ndim, 1))
+        out.append(d % span)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} repeats a dimension")
     return tuple(sorted(out))
@@ -72,7 +74,7 @@ def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1
     dims = normalize_dims(dim, a.ndim, "var")
     n = _count(a.shape, dims)
     centered = a - a.mean(axis=dims, keepdims=True)
-    denom = max(n - correction, 0)
+    denom = builtins.max(n - correction, 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = np.asarray((centered * centered).sum(axis=dims, keepdims=keepdim) / denom, dtype=a.dtype)
     shape = a.shape

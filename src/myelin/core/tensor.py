@@ -687,10 +687,9 @@ def matmul(x: Any, y: Any) -> Tensor:
         a2 = a if a.ndim > 1 else a[None, :]
         b2 = b if b.ndim > 1 else b[:, None]
         g2 = g
-        if a.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
-        if b.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+        if a.ndim == 1 or b.ndim == 1:
+            batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+            g2 = g.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         ga = gb = None
         if x.requires_grad:
             ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)

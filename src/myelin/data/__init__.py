@@ -9,16 +9,16 @@ from .dataset import Dataset, Subset, TensorDataset, random_split
 from .transforms import Compose, Standardize, one_hot, scale, standardize
 
 __all__ = [
-    "Dataset",
-    "TensorDataset",
-    "Subset",
-    "random_split",
-    "DataLoader",
-    "default_collate",
-    "transforms",
-    "Standardize",
-    "standardize",
-    "scale",
-    "one_hot",
     "Compose",
+    "DataLoader",
+    "Dataset",
+    "Standardize",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "one_hot",
+    "random_split",
+    "scale",
+    "standardize",
+    "transforms",
 ]

@@ -87,7 +87,7 @@ def _check_int(name: str, value: Any, low: int) -> int:
 
 
 def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, (bool, np.bool_)):
+    if type(value) not in (bool, np.bool_):
         raise ValueError(f"DataLoader: expected {name} to be a bool, received {value!r}")
     return bool(value)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "to_numpy"]
+__all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "to_numpy"]
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -132,7 +132,7 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
     total = float(sum(values))
     if not math.isclose(total, 1.0, abs_tol=1e-6):
         raise ValueError(f"random_split: expected fractions summing to 1, received {values!r} (sum {total})")
-    counts = [int(math.floor(n * float(v))) for v in values]
+    counts = [math.floor(n * float(v)) for v in values]
     for i in range(n - sum(counts)):  # distribute the remainder round-robin, as PyTorch does
         counts[i % len(counts)] += 1
     return counts

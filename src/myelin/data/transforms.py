@@ -13,7 +13,7 @@ import numpy as np
 
 from .dataset import to_numpy
 
-__all__ = ["Standardize", "standardize", "scale", "one_hot", "Compose"]
+__all__ = ["Compose", "Standardize", "one_hot", "scale", "standardize"]
 
 Axis = int | tuple[int, ...]
 
@@ -156,7 +156,7 @@ class Compose:
         self.transforms = list(transforms)
         for k, t in enumerate(self.transforms):
             if not callable(t):
-                raise ValueError(f"Compose: expected callables, received {t!r} at position {k}")
+                raise TypeError(f"Compose: expected callables, received {t!r} at position {k}")
 
     def __call__(self, x: Any) -> Any:
         for t in self.transforms:

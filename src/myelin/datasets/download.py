@@ -19,15 +19,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
+    "ChecksumError",
     "DataFileError",
     "DatasetNotFoundError",
     "DownloadError",
-    "ChecksumError",
+    "cache_dir",
+    "data_dirs",
     "download",
     "download_from_mirrors",
     "sha256_file",
-    "cache_dir",
-    "data_dirs",
 ]
 
 _CHUNK = 1 << 20
