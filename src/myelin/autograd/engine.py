@@ -30,18 +30,20 @@ def _topological_order(root: "Tensor") -> list["Tensor"]:
     order: list[Tensor] = []
     visited: set[int] = set()
     stack: list[tuple[Tensor, bool]] = [(root, False)]
+    push, pop, seen, mark, key = stack.append, stack.pop, visited.__contains__, visited.add, id
     while stack:
-        node, expanded = stack.pop()
+        node, expanded = pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        k = key(node)
+        if seen(k):
             continue
-        visited.add(id(node))
-        stack.append((node, True))
+        mark(k)
+        push((node, True))
         for parent in node._parents:
-            if parent._backward is not None and id(parent) not in visited:
-                stack.append((parent, False))
+            if parent._backward is not None and not seen(key(parent)):
+                push((parent, False))
     return order
 
 
@@ -52,7 +54,7 @@ def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray) -> None:
             if new is not None:
                 grad = np.asarray(new)
     if leaf.grad is None:
-        leaf.grad = np.array(grad, dtype=leaf.data.dtype, copy=True)
+        leaf.grad = grad.copy() if grad.dtype == leaf.data.dtype else grad.astype(leaf.data.dtype)
     else:
         leaf.grad += grad
 

@@ -38,6 +38,8 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 
 def _expand_back(g: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...] | None, keepdim: bool) -> np.ndarray:
     """Broadcast the gradient of a reduction back over the reduced axes."""
+    if dims is None:
+        return np.full(shape, g, dtype=g.dtype)
     if dims is not None and not keepdim and len(shape) > 0:
         g = np.expand_dims(g, dims)
     return np.broadcast_to(g, shape)
