@@ -187,3 +187,15 @@ def test_numpy_operand_on_left_defers_to_tensor():
     assert isinstance(y, myelin.Tensor) and y.dtype == np.float32
     y.sum().backward()
     np.testing.assert_allclose(x.grad, [3.0, 4.0])
+
+
+def test_zero_dim_results_are_arrays():
+    t = myelin.tensor(2.0, requires_grad=True)
+    y = t.exp()
+    assert isinstance(y.data, np.ndarray)
+    y.detach().zero_()
+
+
+def test_gradcheck_on_fortran_ordered_input():
+    a = np.asfortranarray(np.random.default_rng(0).standard_normal((3, 4)))
+    assert gradcheck(lambda x: x * x, [a])

@@ -104,7 +104,7 @@ def test_digits_shapes_labels_and_split():
     assert set(np.unique(ytr)) == set(range(10)) == set(np.unique(yte))
     counts = np.bincount(np.concatenate([ytr, yte]), minlength=10)
     np.testing.assert_allclose(np.bincount(yte, minlength=10), np.round(counts * 0.2), atol=0.5)  # stratified
-    (x2, y2), _ = digits(seed=0)
+    (x2, _), _ = digits(seed=0)
     np.testing.assert_array_equal(x2, xtr)
     (x3, _), _ = digits(seed=1)
     assert not np.array_equal(x3, xtr)

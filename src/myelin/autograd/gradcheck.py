@@ -53,9 +53,9 @@ def gradcheck(
     args: list = []
     for x in _as_list(inputs):
         if isinstance(x, Tensor) and x.data.dtype.kind == "f":
-            args.append(Tensor._wrap(x.data.astype(np.float64), requires_grad=x.requires_grad))
+            args.append(Tensor._wrap(x.data.astype(np.float64, order="C"), requires_grad=x.requires_grad))
         elif isinstance(x, np.ndarray) and x.dtype.kind == "f":
-            args.append(Tensor._wrap(x.astype(np.float64), requires_grad=True))
+            args.append(Tensor._wrap(x.astype(np.float64, order="C"), requires_grad=True))
         else:
             args.append(x)
     checked = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]

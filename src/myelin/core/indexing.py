@@ -51,7 +51,7 @@ def getitem(x: "Tensor", index: Any) -> "Tensor":
 
     if not isinstance(out, np.ndarray):
         out = np.asarray(out)
-    return make_node(out, (x,), backward, "index")
+    return make_node(out, (x,), backward, "index", {"index": index})
 
 
 def setitem(x: "Tensor", index: Any, value: Any) -> None:

@@ -31,16 +31,27 @@ FLOAT_TYPES = (np.float16, np.float32, np.float64)
 #: Set by ``myelin.core.tensor`` once the class exists (keeps this module import-free).
 TENSOR_CLASS: Any = None
 
+#: ``None``, or a callable ``TRACER(out, parents, op, attrs)`` that sees every op as it runs
+#: (set by ``myelin.onnx`` while it traces a model; one ``is not None`` test per op otherwise).
+TRACER: Any = None
 
-def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str) -> "Tensor":
-    """Wrap ``data`` as the output of ``op`` on ``parents``; record the graph when needed."""
+
+def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, attrs: dict | None = None) -> "Tensor":
+    """Wrap ``data`` as the output of ``op`` on ``parents``; record the graph when needed.
+
+    ``attrs`` holds the op's non-tensor arguments (shapes, dims, scalar operands) for the tracer.
+    """
     out = TENSOR_CLASS.__new__(TENSOR_CLASS)
+    if type(data) is not np.ndarray:  # NumPy hands back scalars for 0-d results
+        data = np.asarray(data)
     out.data = data
     out.grad = None
     out._op = op
     out._freed = False
     out._hooks = None
     out._retains_grad = False
+    if TRACER is not None:
+        TRACER(out, parents, op, attrs)
     if STATE.enabled:
         for p in parents:
             if p.requires_grad:

@@ -52,7 +52,8 @@ def sum(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
     if out.dtype != a.dtype and a.dtype.kind == "f":
         out = out.astype(a.dtype)
     shape = a.shape
-    return make_node(out, (x,), lambda g: (_expand_back(g, shape, dims, keepdim),), "sum")
+    return make_node(out, (x,), lambda g: (_expand_back(g, shape, dims, keepdim),), "sum",
+                     {"dims": dims, "keepdim": keepdim})
 
 
 def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
@@ -68,7 +69,8 @@ def mean(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
     dims = normalize_dims(dim, a.ndim, "mean")
     out = np.asarray(a.mean(axis=dims, keepdims=keepdim), dtype=a.dtype)
     shape, n = a.shape, _count(a.shape, dims)
-    return make_node(out, (x,), lambda g: (_expand_back(g / n, shape, dims, keepdim),), "mean")
+    return make_node(out, (x,), lambda g: (_expand_back(g / n, shape, dims, keepdim),), "mean",
+                     {"dims": dims, "keepdim": keepdim})
 
 
 def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
@@ -85,7 +87,7 @@ def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1
         with np.errstate(divide="ignore", invalid="ignore"):
             return (_expand_back(g, shape, dims, keepdim) * (2.0 / denom) * centered,)
 
-    return make_node(out, (x,), backward, "var")
+    return make_node(out, (x,), backward, "var", {"dims": dims, "keepdim": keepdim, "correction": correction})
 
 
 def std(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
@@ -111,7 +113,8 @@ def _reduce_extreme(x: "Tensor", dim: Any, keepdim: bool, fn: Any, argfn: Any, o
 
     out_values = values if keepdim else np.squeeze(values, d)
     out_idx = idx if keepdim else np.squeeze(idx, d)
-    return MaxMin(make_node(out_values, (x,), backward, op), node.TENSOR_CLASS._wrap(out_idx.astype(np.int64)))
+    return MaxMin(make_node(out_values, (x,), backward, op, {"dim": d, "keepdim": keepdim}),
+                  node.TENSOR_CLASS._wrap(out_idx.astype(np.int64)))
 
 
 def _amax_like(x: "Tensor", dim: Any, keepdim: bool, fn: Any, op: str) -> "Tensor":
@@ -126,7 +129,7 @@ def _amax_like(x: "Tensor", dim: Any, keepdim: bool, fn: Any, op: str) -> "Tenso
         share = mask / mask.sum(axis=dims, keepdims=True)
         return (_expand_back(g, shape, dims, keepdim) * share.astype(g.dtype),)
 
-    return make_node(out, (x,), backward, op)
+    return make_node(out, (x,), backward, op, {"dims": dims, "keepdim": keepdim})
 
 
 def max(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> Any:
@@ -157,7 +160,10 @@ def _arg(x: "Tensor", dim: int | None, keepdim: bool, fn: Any, op: str) -> "Tens
     else:
         (d,) = normalize_dims(dim, a.ndim, op)
         out = fn(a, axis=d, keepdims=keepdim)
-    return node.TENSOR_CLASS._wrap(np.asarray(out, dtype=np.int64))
+    result = node.TENSOR_CLASS._wrap(np.asarray(out, dtype=np.int64))
+    if node.TRACER is not None:  # no gradient, so no graph node: only the tracer hears of it
+        node.TRACER(result, (x,), op, {"dim": dim, "keepdim": keepdim})
+    return result
 
 
 def argmax(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> "Tensor":

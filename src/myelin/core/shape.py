@@ -39,13 +39,14 @@ def reshape(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {new}") from None
     old = a.shape
-    return make_node(out, (x,), lambda g: (g.reshape(old),), "reshape")
+    return make_node(out, (x,), lambda g: (g.reshape(old),), "reshape", {"shape": new})
 
 
 def transpose(x: "Tensor", dim0: int, dim1: int) -> "Tensor":
     nd = x.data.ndim
     d0, d1 = _axis(dim0, nd, "transpose"), _axis(dim1, nd, "transpose")
-    return make_node(np.swapaxes(x.data, d0, d1), (x,), lambda g: (np.swapaxes(g, d0, d1),), "transpose")
+    return make_node(np.swapaxes(x.data, d0, d1), (x,), lambda g: (np.swapaxes(g, d0, d1),), "transpose",
+                     {"dims": (d0, d1)})
 
 
 def permute(x: "Tensor", dims: Sequence[Any]) -> "Tensor":
@@ -54,7 +55,8 @@ def permute(x: "Tensor", dims: Sequence[Any]) -> "Tensor":
     if sorted(order) != list(range(nd)):
         raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {nd} dimensions of shape {x.shape}")
     inverse = tuple(np.argsort(order))
-    return make_node(np.transpose(x.data, order), (x,), lambda g: (np.transpose(g, inverse),), "permute")
+    return make_node(np.transpose(x.data, order), (x,), lambda g: (np.transpose(g, inverse),), "permute",
+                     {"perm": order})
 
 
 def squeeze(x: "Tensor", dim: Any = None) -> "Tensor":
@@ -65,13 +67,13 @@ def squeeze(x: "Tensor", dim: Any = None) -> "Tensor":
         dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
         axes = tuple(d for d in (_axis(int(d), max(a.ndim, 1), "squeeze") for d in dims) if a.ndim and a.shape[d] == 1)
     old = a.shape
-    return make_node(np.squeeze(a, axes) if axes else a, (x,), lambda g: (g.reshape(old),), "squeeze")
+    return make_node(np.squeeze(a, axes) if axes else a, (x,), lambda g: (g.reshape(old),), "squeeze", {"axes": axes})
 
 
 def unsqueeze(x: "Tensor", dim: int) -> "Tensor":
     a = x.data
     d = _axis(dim, a.ndim + 1, "unsqueeze")
-    return make_node(np.expand_dims(a, d), (x,), lambda g: (np.squeeze(g, d),), "unsqueeze")
+    return make_node(np.expand_dims(a, d), (x,), lambda g: (np.squeeze(g, d),), "unsqueeze", {"axis": d})
 
 
 def broadcast_to(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
@@ -82,7 +84,7 @@ def broadcast_to(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
     except ValueError:
         raise ValueError(f"broadcast_to: shape {a.shape} cannot be broadcast to {new}") from None
     old = a.shape
-    return make_node(out, (x,), lambda g: (unbroadcast(g, old),), "expand")
+    return make_node(out, (x,), lambda g: (unbroadcast(g, old),), "expand", {"shape": new})
 
 
 def expand(x: "Tensor", sizes: Sequence[Any]) -> "Tensor":
@@ -134,7 +136,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
     def backward(g: np.ndarray) -> tuple:
         return tuple(np.split(g, bounds, axis=d))
 
-    return make_node(out, tuple(ts), backward, "cat")
+    return make_node(out, tuple(ts), backward, "cat", {"dim": d})
 
 
 concatenate = cat
@@ -154,7 +156,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
     def backward(g: np.ndarray) -> tuple:
         return tuple(np.squeeze(p, d) for p in np.split(g, n, axis=d))
 
-    return make_node(out, tuple(ts), backward, "stack")
+    return make_node(out, tuple(ts), backward, "stack", {"dim": d})
 
 
 def _slice_along(x: "Tensor", d: int, start: int, stop: int) -> "Tensor":
@@ -167,7 +169,7 @@ def _slice_along(x: "Tensor", d: int, start: int, stop: int) -> "Tensor":
         gx[index] = g
         return (gx,)
 
-    return make_node(a[index], (x,), backward, "split")
+    return make_node(a[index], (x,), backward, "split", {"dim": d, "start": start, "stop": stop})
 
 
 def split(x: "Tensor", split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
@@ -217,4 +219,4 @@ def pad(x: "Tensor", pad: Sequence[int], mode: str = "constant", value: float = 
         widths = [(max(lo, 0), max(hi, 0)) for lo, hi in widths]
     out = np.pad(a, widths, mode="constant", constant_values=value)
     inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, a.shape))
-    return make_node(out, (x,), lambda g: (g[inner],), "pad")
+    return make_node(out, (x,), lambda g: (g[inner],), "pad", {"widths": widths, "value": value})

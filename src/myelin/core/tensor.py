@@ -306,7 +306,7 @@ class Tensor:
         except ValueError:
             raise _broadcast_error("add", a, b) from None
         sa = a.shape
-        return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "add")
+        return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "add", {"c": b})
 
     __radd__ = __add__
 
@@ -326,7 +326,7 @@ class Tensor:
         except ValueError:
             raise _broadcast_error("sub", a, b) from None
         sa = a.shape
-        return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "sub")
+        return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "sub", {"c": b})
 
     def __rsub__(self, other: Any) -> "Tensor":
         a = self.data
@@ -336,7 +336,7 @@ class Tensor:
         except ValueError:
             raise _broadcast_error("sub", b, a) from None
         sa = a.shape
-        return make_node(out, (self,), lambda g: (unbroadcast(-g, sa),), "rsub")
+        return make_node(out, (self,), lambda g: (unbroadcast(-g, sa),), "rsub", {"c": b})
 
     def __mul__(self, other: Any) -> "Tensor":
         a = self.data
@@ -359,7 +359,7 @@ class Tensor:
             out = _promote_result(a * b, a, b)
         except ValueError:
             raise _broadcast_error("mul", a, b) from None
-        return make_node(out, (self,), lambda g: (unbroadcast(g * b, a.shape),), "mul")
+        return make_node(out, (self,), lambda g: (unbroadcast(g * b, a.shape),), "mul", {"c": b})
 
     __rmul__ = __mul__
 
@@ -385,7 +385,7 @@ class Tensor:
             out = _promote_result(a / b, a, b)
         except ValueError:
             raise _broadcast_error("div", a, b) from None
-        return make_node(out, (self,), lambda g: (unbroadcast(g / b, a.shape),), "div")
+        return make_node(out, (self,), lambda g: (unbroadcast(g / b, a.shape),), "div", {"c": b})
 
     def __rtruediv__(self, other: Any) -> "Tensor":
         a = self.data
@@ -394,7 +394,7 @@ class Tensor:
             out = _promote_result(b / a, a, b)
         except ValueError:
             raise _broadcast_error("div", b, a) from None
-        return make_node(out, (self,), lambda g: (unbroadcast(-g * out / a, a.shape),), "rdiv")
+        return make_node(out, (self,), lambda g: (unbroadcast(-g * out / a, a.shape),), "rdiv", {"c": b})
 
     def __pow__(self, exponent: Any) -> "Tensor":
         a = self.data
@@ -420,15 +420,16 @@ class Tensor:
         p = to_array(exponent, a)
         out = _promote_result(np.power(a, p), a, p)
         if isinstance(p, (int, float)) and p == 2:
-            return make_node(out, (self,), lambda g: (unbroadcast(g * 2 * a, a.shape),), "pow")
-        return make_node(out, (self,), lambda g: (unbroadcast(g * p * np.power(a, p - 1), a.shape),), "pow")
+            return make_node(out, (self,), lambda g: (unbroadcast(g * 2 * a, a.shape),), "pow", {"c": p})
+        return make_node(out, (self,), lambda g: (unbroadcast(g * p * np.power(a, p - 1), a.shape),), "pow",
+                         {"c": p})
 
     def __rpow__(self, base: Any) -> "Tensor":
         a = self.data
         b = to_array(base, a)
         out = _promote_result(np.power(b, a), a, b)
         logb = np.log(b).astype(out.dtype) if isinstance(b, np.ndarray) else np.log(b)
-        return make_node(out, (self,), lambda g: (unbroadcast(g * out * logb, a.shape),), "rpow")
+        return make_node(out, (self,), lambda g: (unbroadcast(g * out * logb, a.shape),), "rpow", {"c": b})
 
     def __neg__(self) -> "Tensor":
         return make_node(-self.data, (self,), lambda g: (-g,), "neg")
@@ -469,9 +470,12 @@ class Tensor:
     def _compare(self, other: Any, fn: Callable[[Any, Any], np.ndarray], op: str) -> "Tensor":
         b = to_array(other, self.data)
         try:
-            return Tensor._wrap(np.asarray(fn(self.data, b)))
+            out = Tensor._wrap(np.asarray(fn(self.data, b)))
         except ValueError:
             raise _broadcast_error(op, self.data, b) from None
+        if node.TRACER is not None:  # no gradient, so no graph node: only the tracer hears of it
+            node.TRACER(out, (self, other) if isinstance(other, Tensor) else (self,), op, {"c": b})
+        return out
 
     def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
         return self._compare(other, np.equal, "eq")
@@ -546,7 +550,7 @@ class Tensor:
             mask = a >= min
         else:
             mask = a <= max
-        return make_node(out, (self,), lambda g: (g * mask,), "clamp")
+        return make_node(out, (self,), lambda g: (g * mask,), "clamp", {"min": min, "max": max})
 
     clip = clamp
 
@@ -761,4 +765,4 @@ def where(condition: Any, x: Any, y: Any) -> Tensor:
         gb = unbroadcast(np.where(cond, zero, g), b.shape) if y.requires_grad else None
         return ga, gb
 
-    return make_node(out, (x, y), backward, "where")
+    return make_node(out, (x, y), backward, "where", {"cond": condition})

@@ -63,9 +63,7 @@ def default_collate(samples: list[Any]) -> Any:
     shape = arrays[0].shape
     for a in arrays:
         if a.shape != shape:
-            raise ValueError(
-                f"default_collate: expected samples of equal shape, received {shape} and {a.shape}"
-            )
+            raise ValueError(f"default_collate: expected samples of equal shape, received {shape} and {a.shape}")
     return to_batch_tensor(np.stack(arrays))
 
 
@@ -143,9 +141,7 @@ class DataLoader:
         self.num_replicas = _check_int("num_replicas", num_replicas, 1)
         self.rank = _check_int("rank", rank, 0)
         if self.rank >= self.num_replicas:
-            raise ValueError(
-                f"DataLoader: expected rank in [0, {self.num_replicas}), received {self.rank}"
-            )
+            raise ValueError(f"DataLoader: expected rank in [0, {self.num_replicas}), received {self.rank}")
         if self.shuffle and self.num_replicas > 1 and seed is None:
             raise ValueError(
                 "DataLoader: expected a seed when shuffle=True and num_replicas > 1 "

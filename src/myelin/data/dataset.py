@@ -97,9 +97,7 @@ class Subset(Dataset):
             )
         n = len(dataset)
         if idx.size and (idx.min() < 0 or idx.max() >= n):
-            raise ValueError(
-                f"Subset: expected indices in [0, {n}), received values in [{idx.min()}, {idx.max()}]"
-            )
+            raise ValueError(f"Subset: expected indices in [0, {n}), received values in [{idx.min()}, {idx.max()}]")
         self.dataset = dataset
         self.indices: np.ndarray = idx.astype(np.int64, copy=False)
 
@@ -138,9 +136,7 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
     return counts
 
 
-def random_split(
-    dataset: Any, lengths: Sequence[int | float], seed: int | None = None
-) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
 
     Args:

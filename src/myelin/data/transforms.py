@@ -141,9 +141,7 @@ def one_hot(labels: Any, num_classes: int | None = None, dtype: Any = np.float32
     if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes < 1:
         raise ValueError(f"one_hot: expected num_classes to be an int >= 1, received {num_classes!r}")
     if y.size and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(
-            f"one_hot: expected labels in [0, {num_classes}), received values in [{y.min()}, {y.max()}]"
-        )
+        raise ValueError(f"one_hot: expected labels in [0, {num_classes}), received values in [{y.min()}, {y.max()}]")
     out = np.zeros((*y.shape, int(num_classes)), dtype=dtype)
     np.put_along_axis(out, y.astype(np.intp)[..., None], 1, axis=-1)
     return out

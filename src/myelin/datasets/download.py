@@ -150,9 +150,7 @@ def download(
             os.fsync(out.fileno())
         actual = digest.hexdigest()
         if sha256 is not None and actual != sha256.lower():
-            raise ChecksumError(
-                f"download: sha256 mismatch for {url}: expected {sha256.lower()}, received {actual}"
-            )
+            raise ChecksumError(f"download: sha256 mismatch for {url}: expected {sha256.lower()}, received {actual}")
         os.replace(tmp, dest)
     except DownloadError:
         tmp.unlink(missing_ok=True)

@@ -108,7 +108,8 @@ def _parse_idx(stream: BinaryIO, path: Path, capacity: int) -> np.ndarray:
     dims = struct.unpack(f">{ndim}I", raw_dims)
     dtype = np.dtype(_IDX_DTYPES[code])
     nbytes = math.prod(dims) * dtype.itemsize
-    if nbytes > capacity:
+    claimed = math.prod(max(d, 1) for d in dims) * dtype.itemsize  # bounded even when a dim is 0
+    if nbytes > capacity or claimed > max(capacity, 1) * 2**20:
         raise DataFileError(
             f"{path}: IDX header claims shape {dims} ({nbytes} bytes), more than the file can hold ({capacity})"
         )
@@ -157,7 +158,9 @@ def _check_npz_member(zf: zipfile.ZipFile, member: str, path: Path) -> None:
     if dtype.hasobject:
         raise DataFileError(f"{path}: member {member} holds Python objects; only plain arrays are loaded")
     if math.prod(shape) * dtype.itemsize > info.file_size:
-        raise DataFileError(f"{path}: member {member} claims shape {shape} {dtype}, larger than its {info.file_size} bytes")
+        raise DataFileError(
+            f"{path}: member {member} claims shape {shape} {dtype}, larger than its {info.file_size} bytes"
+        )
 
 
 def load_npz(path: PathLike, keys: Sequence[str] = _KEYS) -> dict[str, np.ndarray]:
@@ -177,7 +180,7 @@ def load_npz(path: PathLike, keys: Sequence[str] = _KEYS) -> dict[str, np.ndarra
             return out
     except DataFileError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as exc:
         raise DataFileError(f"{path}: unreadable npz file: {exc}") from exc
 
 
@@ -296,8 +299,9 @@ def mnist(
     labels int64 ``(N,)``. See the module docstring for where files are looked for.
     ``mirrors`` overrides :data:`MNIST_MIRRORS` (base URLs).
     """
-    return _load("MNIST", "mnist", MNIST_FILES, MNIST_MIRRORS if mirrors is None else mirrors,
-                 root, download, flatten, timeout)
+    return _load(
+        "MNIST", "mnist", MNIST_FILES, MNIST_MIRRORS if mirrors is None else mirrors, root, download, flatten, timeout
+    )
 
 
 def fashion_mnist(
@@ -310,5 +314,13 @@ def fashion_mnist(
     """Fashion-MNIST (Zalando) in the same form as :func:`mnist`; files named ``fashion_mnist.npz`` or
     ``fashion_mnist/``. ``mirrors`` overrides :data:`FASHION_MNIST_MIRRORS`.
     """
-    return _load("Fashion-MNIST", "fashion_mnist", FASHION_MNIST_FILES,
-                 FASHION_MNIST_MIRRORS if mirrors is None else mirrors, root, download, flatten, timeout)
+    return _load(
+        "Fashion-MNIST",
+        "fashion_mnist",
+        FASHION_MNIST_FILES,
+        FASHION_MNIST_MIRRORS if mirrors is None else mirrors,
+        root,
+        download,
+        flatten,
+        timeout,
+    )

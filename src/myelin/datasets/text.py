@@ -95,9 +95,7 @@ class TextDataset(TensorDataset):
         return f"TextDataset({len(self)} windows of {self.seq_len}, {len(self.ids)} chars, vocab {self.vocab_size})"
 
 
-def text(
-    path: str | os.PathLike[str], seq_len: int, val_fraction: float = 0.1
-) -> tuple[TextDataset, TextDataset]:
+def text(path: str | os.PathLike[str], seq_len: int, val_fraction: float = 0.1) -> tuple[TextDataset, TextDataset]:
     """A character-level corpus from a UTF-8 file, split into contiguous ``(train, val)`` parts.
 
     The first ``1 - val_fraction`` of the characters form ``train``, the rest ``val``; both share one
@@ -124,9 +122,7 @@ def text(
     if not content:
         raise DataFileError(f"text: {p} is empty")
     if len(content) < seq_len + 1:
-        raise ValueError(
-            f"text: {p} has {len(content)} characters, expected at least seq_len + 1 = {seq_len + 1}"
-        )
+        raise ValueError(f"text: {p} has {len(content)} characters, expected at least seq_len + 1 = {seq_len + 1}")
     vocab = sorted(set(content))
     n_val = round(len(content) * float(val_fraction))
     cut = len(content) - n_val

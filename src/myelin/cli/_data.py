@@ -1,0 +1,239 @@
+"""Data for the ``myelin`` command: built-in sets, ``.npz`` and ``.csv`` files, text corpora.
+
+Every loader returns a :class:`Data`: float32 inputs, int64 class labels, a train and a test part.
+Images are ``(N, C, H, W)``; tabular rows ``(N, D)``; text windows int64 ``(N, T)``.
+``uint8`` inputs are divided by 255 (the same rule ``evaluate`` and ``predict`` apply).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._errors import CLIError
+
+__all__ = ["BUILTIN", "Data", "load_data", "load_inputs", "prepare_inputs", "read_csv", "read_npz"]
+
+BUILTIN = ("digits", "mnist", "fashion-mnist")
+MAX_CSV_BYTES = 512 * 1024 * 1024
+
+
+@dataclass
+class Data:
+    """Train and test arrays plus what the model builder needs to know about them."""
+
+    name: str
+    kind: str  # "image", "table" or "text"
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int
+    classes: list[str] | None = None
+    vocab: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.x_train.shape[1:])
+
+
+def prepare_inputs(x: np.ndarray, where: str) -> np.ndarray:
+    """Inputs as float32: uint8 scaled to ``[0, 1]``; ``(N, H, W)`` images get a channel axis."""
+    if x.dtype.kind not in "iuf":
+        raise CLIError(f"{where}: expected numeric inputs, found dtype {x.dtype}")
+    if x.ndim < 2:
+        raise CLIError(f"{where}: expected inputs of shape (N, features...), found shape {x.shape}")
+    out = x.astype(np.float32) / np.float32(255.0) if x.dtype == np.uint8 else x.astype(np.float32, copy=False)
+    if out.ndim == 3:
+        out = out[:, None]
+    if not np.isfinite(out).all():
+        raise CLIError(f"{where}: inputs contain NaN or infinite values")
+    return out
+
+
+def _labels(y: np.ndarray, where: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise CLIError(f"{where}: expected class labels of shape (N,), found shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all() or (y != np.round(y)).any():
+            raise CLIError(f"{where}: expected integer class labels, found non-integer values")
+    elif y.dtype.kind not in "iub":
+        raise CLIError(f"{where}: expected integer class labels, found dtype {y.dtype}")
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise CLIError(f"{where}: expected class labels >= 0, found {int(y.min())}")
+    return y
+
+
+def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = max(1, int(round(len(x) * fraction)))
+    test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
+    return x[train], y[train], x[test], y[test]
+
+
+def _finish(name: str, x_tr: Any, y_tr: Any, x_te: Any, y_te: Any, classes: list[str] | None = None,
+            notes: list[str] | None = None) -> Data:
+    x_tr, x_te = prepare_inputs(np.asarray(x_tr), name), prepare_inputs(np.asarray(x_te), name)
+    y_tr, y_te = _labels(y_tr, name), _labels(y_te, name)
+    for xs, ys, part in ((x_tr, y_tr, "training"), (x_te, y_te, "test")):
+        if len(xs) != len(ys):
+            raise CLIError(f"{name}: {len(xs)} {part} inputs but {len(ys)} labels")
+    if len(x_tr) < 2:
+        raise CLIError(f"{name}: expected at least 2 training samples, found {len(x_tr)}")
+    if x_tr.shape[1:] != x_te.shape[1:]:
+        raise CLIError(f"{name}: training samples have shape {x_tr.shape[1:]} but test samples {x_te.shape[1:]}")
+    num_classes = int(max(y_tr.max(), y_te.max() if len(y_te) else 0)) + 1
+    if classes is not None:
+        num_classes = max(num_classes, len(classes))
+    kind = "image" if x_tr.ndim == 4 else "table"
+    return Data(name, kind, x_tr, y_tr, x_te, y_te, num_classes, classes, notes=notes or [])
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file, refusing pickled objects."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except ValueError as exc:
+        raise CLIError(f"{path}: unreadable npz file ({' '.join(str(exc).split())})") from None
+    except (OSError, EOFError) as exc:
+        raise CLIError(f"{path}: not a valid npz file ({exc.__class__.__name__}: {exc})") from None
+
+
+def _load_npz(path: Path, seed: int) -> Data:
+    arrays = read_npz(path)
+    if {"x_train", "y_train"} <= arrays.keys():
+        if ("x_test" in arrays) != ("y_test" in arrays):
+            raise CLIError(f"{path}: has only one of x_test and y_test")
+        if "x_test" in arrays:
+            return _finish(str(path), arrays["x_train"], arrays["y_train"], arrays["x_test"], arrays["y_test"])
+        x, y, note = arrays["x_train"], arrays["y_train"], "no x_test/y_test in the file: held out 20% for testing"
+    elif {"x", "y"} <= arrays.keys():
+        x, y, note = arrays["x"], arrays["y"], "held out 20% of x/y for testing"
+    else:
+        raise CLIError(f"{path}: expected arrays x_train and y_train (optionally x_test, y_test) or x and y, "
+                       f"found {sorted(arrays) or 'none'}")
+    x, y = np.asarray(x), _labels(y, str(path))
+    if len(x) != len(y):
+        raise CLIError(f"{path}: {len(x)} inputs but {len(y)} labels")
+    if len(x) < 3:
+        raise CLIError(f"{path}: expected at least 3 samples to split into train and test, found {len(x)}")
+    return _finish(str(path), *_split(x, y, 0.2, seed), notes=[note])
+
+
+def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], list[str] | None]:
+    """A CSV with a header row: features float32 ``(N, D)``, labels, feature names, class names.
+
+    The label is the last column, or the column named ``target``. Numeric labels are used as class
+    indices; text labels become classes in sorted order (``classes`` is their names).
+    """
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise CLIError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MB")
+    with open(path, newline="", encoding="utf-8") as f:
+        try:
+            rows = list(csv.reader(f))
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise CLIError(f"{path}: unreadable CSV ({exc})") from None
+    rows = [r for r in rows if r and any(cell.strip() for cell in r)]
+    if len(rows) < 2:
+        raise CLIError(f"{path}: expected a header row and at least one data row")
+    header = [h.strip() for h in rows[0]]
+    if not label:
+        col = -1
+    elif target is None:
+        col = len(header) - 1
+    elif target in header:
+        col = header.index(target)
+    else:
+        raise CLIError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
+    if label and len(header) < 2:
+        raise CLIError(f"{path}: expected at least one feature column and a label column")
+    features = [i for i in range(len(header)) if i != col]
+    xs = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
+    labels: list[str] = []
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) != len(header):
+            raise CLIError(f"{path}: line {r} has {len(row)} fields, the header has {len(header)}")
+        for j, i in enumerate(features):
+            try:
+                xs[r - 2, j] = float(row[i])
+            except ValueError:
+                raise CLIError(f"{path}: line {r}, column {header[i]!r}: {row[i]!r} is not a number") from None
+        labels.append(row[col].strip() if label else "0")
+    try:
+        numeric = np.array([float(v) for v in labels])
+        return xs, _labels(numeric, str(path)), [header[i] for i in features], None
+    except ValueError:
+        classes = sorted(set(labels))
+        index = {c: k for k, c in enumerate(classes)}
+        return xs, np.array([index[v] for v in labels], dtype=np.int64), [header[i] for i in features], classes
+
+
+def _load_text(path: Path, seq_len: int = 100) -> Data:
+    from ..datasets import text
+
+    train, val = text(path, seq_len, val_fraction=0.1)
+    x_tr, y_tr = train.arrays
+    x_te, y_te = val.arrays
+    return Data(str(path), "text", x_tr, y_tr, x_te, y_te, train.vocab_size, vocab=list(train.vocab))
+
+
+def load_data(spec: str, data_dir: str | None = None, target: str | None = None, seed: int = 0) -> Data:
+    """The data set named by ``--data``: ``digits``, ``mnist``, ``fashion-mnist``, or a ``.npz``/``.csv``/``.txt`` path."""
+    from .. import datasets
+
+    key = spec.lower().replace("_", "-")
+    if key == "digits":
+        (x_tr, y_tr), (x_te, y_te) = datasets.digits()
+        return _finish("digits", x_tr, y_tr, x_te, y_te)
+    if key in ("mnist", "fashion-mnist"):
+        loader = datasets.mnist if key == "mnist" else datasets.fashion_mnist
+        (x_tr, y_tr), (x_te, y_te) = loader(root=data_dir, download=True)
+        return _finish(key, x_tr, y_tr, x_te, y_te)
+    path = Path(spec).expanduser()
+    suffix = path.suffix.lower()
+    if suffix not in (".npz", ".csv", ".txt"):
+        raise CLIError(f"unknown data {spec!r}: expected digits, mnist, fashion-mnist, or a .npz, .csv or .txt file")
+    if not path.is_file():
+        raise FileNotFoundError(f"no data file at {path}")
+    if suffix == ".npz":
+        return _load_npz(path, seed)
+    if suffix == ".txt":
+        return _load_text(path)
+    x, y, _, classes = read_csv(path, target)
+    if len(x) < 3:
+        raise CLIError(f"{path}: expected at least 3 rows to split into train and test, found {len(x)}")
+    return _finish(str(path), *_split(x, y, 0.2, seed), classes=classes, notes=["held out 20% of the rows for testing"])
+
+
+def load_inputs(path: Path, target: str | None = None, n_features: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs (and labels when present) for ``myelin predict``: an ``.npz`` (``x``, ``x_test`` or one array) or a
+    ``.csv`` (with ``n_features`` columns: all features; with one more: the last, or ``target``, is the label)."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        arrays = read_npz(path)
+        for xk, yk in (("x", "y"), ("x_test", "y_test"), ("x_train", "y_train")):
+            if xk in arrays:
+                return prepare_inputs(arrays[xk], str(path)), arrays.get(yk)
+        if len(arrays) == 1:
+            return prepare_inputs(next(iter(arrays.values())), str(path)), None
+        raise CLIError(f"{path}: expected an array named x (or x_test), found {sorted(arrays) or 'none'}")
+    if suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as f:
+            header = next(csv.reader(f), [])
+        if n_features is not None and len(header) == n_features and target is None:
+            x, _, _, _ = read_csv(path, None, label=False)
+            return x, None
+        x, y, _, _ = read_csv(path, target)
+        return x, y
+    raise CLIError(f"{path}: expected a .png, .npz or .csv input")
+

@@ -1,0 +1,252 @@
+"""``myelin train``: settings, model, ``fit``, and the run directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from ._data import Data, load_data
+from ._errors import CLIError
+from ._files import read_run_config, write_json
+from ._models import MODELS, build_preset, preset_for
+
+__all__ = ["DEFAULTS", "cmd_train", "make_run_dir", "resolve_settings"]
+
+DEFAULTS: dict[str, Any] = {
+    "data": "digits", "data_dir": None, "target": None, "model": "mlp", "epochs": None, "batch_size": None,
+    "lr": None, "optimizer": "adam", "dropout": 0.0, "l1": 0.0, "l2": 0.0, "seed": 0, "val_split": 0.1,
+    "patience": None,
+}
+_LR = {"sgd": 1e-2, "adagrad": 1e-2}
+
+
+def make_run_dir(out: str | None) -> Path:
+    """``out`` (created if needed), or a new ``runs/<YYYYmmdd-HHMMSS>[-N]``."""
+    if out is not None:
+        path = Path(out).expanduser()
+        if path.exists() and not path.is_dir():
+            raise CLIError(f"--out {out}: exists and is not a directory")
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    base = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        path = base if n == 0 else base.with_name(f"{base.name}-{n}")
+        try:
+            path.mkdir(parents=True, exist_ok=False)
+            return path
+        except FileExistsError:
+            continue
+    raise CLIError(f"cannot create a new run directory next to {base}")
+
+
+def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Defaults, then the resumed run's config.json, then the options given on the command line."""
+    settings = dict(DEFAULTS)
+    if args.resume:
+        ckpt = Path(args.resume)
+        if not ckpt.is_file():
+            raise FileNotFoundError(f"--resume: no checkpoint file at {ckpt}")
+        previous = read_run_config(ckpt.parent)
+        if previous:
+            settings.update({k: v for k, v in previous.get("settings", {}).items() if k in DEFAULTS})
+    for key in DEFAULTS:
+        value = getattr(args, key, None)
+        if value is not None:
+            settings[key] = value
+    return settings
+
+
+def _build_model(settings: dict[str, Any], data: Data, resume: str | None) -> tuple[Any, str]:
+    """The model and a short description of where it came from."""
+    import myelin
+
+    myelin.manual_seed(int(settings["seed"]))
+    if resume:
+        from ..io import load_checkpoint
+
+        return load_checkpoint(resume).build_model(), f"resumed from {resume}"
+    name = str(settings["model"])
+    if name.lower() in MODELS:
+        return build_preset(name.lower(), data, float(settings["dropout"])), name.lower()
+    if not name.lower().endswith(".toml"):
+        raise CLIError(f"unknown model {name!r}: expected mlp, cnn, lstm or a .toml config file")
+    from ..config import build_model, load_model_config
+
+    config = load_model_config(name)
+    if config.input_shape is not None and tuple(config.input_shape) != data.input_shape:
+        raise CLIError(f"{name}: [model] input_shape is {list(config.input_shape)} but the data's samples have "
+                       f"shape {list(data.input_shape)}")
+    if config.input_shape is None:
+        config.input_shape = data.input_shape
+    return build_model(config), name
+
+
+def _optimizer(name: str, params: Any, lr: float) -> Any:
+    from .. import optim
+
+    if name == "sgd":
+        return optim.SGD(params, lr=lr, momentum=0.9)
+    classes = {"adam": optim.Adam, "adamw": optim.AdamW, "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
+    return classes[name](params, lr=lr)
+
+
+def _text_loss(output: Any, target: Any) -> Any:
+    """Cross-entropy of a character model's ``(N, T, V)`` scores against ``(N, T)`` next characters."""
+    from ..nn import functional as F
+
+    return F.cross_entropy(output.reshape(-1, output.shape[-1]), target.reshape(-1))
+
+
+def _check_model_fits(model: Any, data: Data, source: str) -> None:
+    """One forward pass on two samples, so a model that does not fit the data fails now in one line."""
+    from .. import no_grad, tensor
+
+    sample = tensor(data.x_train[:2])
+    was = getattr(model, "training", True)
+    model.eval()
+    try:
+        with no_grad():
+            out = model(sample)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise CLIError(f"model {source} does not fit the data (samples of shape {list(data.input_shape)}): "
+                       f"{' '.join(str(exc).split())}") from None
+    finally:
+        model.train(was)
+    if isinstance(out, tuple):
+        raise CLIError(f"model {source} returns a tuple; its last layer must return class scores")
+    width = out.shape[-1] if out.ndim >= 2 else 1
+    if data.kind != "text" and width < data.num_classes:
+        raise CLIError(f"model {source} gives {width} outputs per sample but the data has {data.num_classes} classes")
+
+
+def _train_data(data: Data, settings: dict[str, Any]) -> Any:
+    """``(x, y)``, or a DataLoader dropping a last batch of one sample (batch norm cannot train on it)."""
+    n_train = int(len(data.x_train) * (1.0 - float(settings["val_split"])))
+    batch_size = int(settings["batch_size"])
+    if n_train % batch_size != 1:
+        return data.x_train, data.y_train
+    from ..data import DataLoader, TensorDataset
+
+    return DataLoader(TensorDataset(data.x_train, data.y_train), batch_size=batch_size, shuffle=True,
+                      seed=int(settings["seed"]), drop_last=True)
+
+
+def _history_dict(history: Any) -> dict[str, list[Any]]:
+    return {k: list(v) for k, v in getattr(history, "history", {}).items()}
+
+
+def _last(history: dict[str, list[Any]], key: str) -> Any:
+    values = history.get(key) or []
+    return values[-1] if values else None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, evaluate on the test set, and write the run directory; returns the exit status."""
+    import myelin
+    from ..train import CSVLogger, EarlyStopping, ModelCheckpoint
+
+    settings = resolve_settings(args)
+    data = load_data(settings["data"], settings["data_dir"], settings["target"], int(settings["seed"]))
+    model_key = "lstm" if data.kind == "text" and str(settings["model"]).lower() == "mlp" and args.model is None \
+        else str(settings["model"]).lower()
+    if data.kind == "text":
+        settings["model"] = model_key
+    preset = preset_for(data.name, data.kind, model_key)
+    settings["epochs"] = settings["epochs"] or preset.epochs
+    settings["batch_size"] = settings["batch_size"] or preset.batch_size
+    settings["lr"] = settings["lr"] or _LR.get(settings["optimizer"], preset.lr)
+    if settings["patience"] and not settings["val_split"]:
+        raise CLIError("--patience needs validation data: give --val-split greater than 0")
+    if settings["val_split"] and int(len(data.x_train) * (1 - settings["val_split"])) < 1:
+        raise CLIError(f"--val-split {settings['val_split']} leaves no training samples")
+
+    model, source = _build_model(settings, data, args.resume)
+    _check_model_fits(model, data, source)
+    run_dir = make_run_dir(args.out if args.out else (str(Path(args.resume).parent) if args.resume else None))
+    config = {
+        "settings": settings, "model_source": source, "input_shape": list(data.input_shape),
+        "num_classes": data.num_classes, "classes": data.classes, "vocab": data.vocab, "data_kind": data.kind,
+        "train_samples": int(len(data.x_train)), "test_samples": int(len(data.x_test)),
+        "command": "myelin " + " ".join(sys.argv[1:]) if Path(sys.argv[0]).name in ("myelin", "__main__.py") else None,
+        "myelin_version": myelin.__version__,
+    }
+    write_json(run_dir / "config.json", config)
+    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
+    say(f"Training {source} on {data.name}: {len(data.x_train)} training samples of shape "
+        f"{list(data.input_shape)}, {data.num_classes} classes; {settings['epochs']} epochs, "
+        f"{settings['optimizer']} lr={settings['lr']:g}, batch {settings['batch_size']} -> {run_dir}")
+    for note in data.notes:
+        say(f"note: {note}")
+
+    loss = _text_loss if data.kind == "text" else "cross_entropy"
+    callbacks: list[Any] = [CSVLogger(run_dir / "history.csv"), ModelCheckpoint(run_dir / "checkpoint.safetensors")]
+    if settings["patience"]:
+        callbacks.append(EarlyStopping(monitor="val_loss", patience=int(settings["patience"]),
+                                       restore_best_weights=True))
+    optimizer = _optimizer(settings["optimizer"], model.parameters(), float(settings["lr"]))
+    start = time.perf_counter()
+    history = myelin.fit(
+        model, _train_data(data, settings), loss=loss, optimizer=optimizer, epochs=int(settings["epochs"]),
+        batch_size=int(settings["batch_size"]), validation_split=float(settings["val_split"]),
+        callbacks=callbacks, l1=float(settings["l1"]), l2=float(settings["l2"]), resume_from=args.resume,
+        seed=int(settings["seed"]), verbose=0 if args.quiet else "auto",
+        metrics=() if data.kind == "text" else ("accuracy",),
+    )
+    seconds = time.perf_counter() - start
+    interrupted = bool(getattr(history, "interrupted", False))
+    myelin.save(model, run_dir / "model.safetensors")
+    hist = _history_dict(history)
+    metrics: dict[str, Any] = {
+        "epochs": len(hist.get("loss", [])), "seconds": round(seconds, 3),
+        "train_loss": _last(hist, "loss"), "train_accuracy": _last(hist, "accuracy"),
+        "val_loss": _last(hist, "val_loss"), "val_accuracy": _last(hist, "val_accuracy"),
+        "interrupted": interrupted, "stopped_early": bool(getattr(history, "stopped_early", False)),
+    }
+    if not interrupted:
+        test = myelin.evaluate(model, (data.x_test, data.y_test), loss=loss,
+                               metrics=() if data.kind == "text" else ("accuracy",))
+        metrics["test_loss"] = float(test["loss"])
+        metrics["test_accuracy"] = float(test["accuracy"]) if "accuracy" in test else None
+    metrics["settings"] = settings
+    write_json(run_dir / "metrics.json", metrics)
+    notes = _pictures(run_dir, hist, args)
+    if interrupted:
+        print(f"Interrupted after {metrics['epochs']} epochs; saved {run_dir}/model.safetensors. Resume with: "
+              f"myelin train --resume {run_dir}/checkpoint.safetensors", file=sys.stderr)
+        return 130
+    if data.kind == "text":
+        print(f"test loss {metrics['test_loss']:.4f} nats/char after {metrics['epochs']} epochs ({seconds:.1f} s)")
+    else:
+        print(f"test accuracy {100 * metrics['test_accuracy']:.2f}% (test loss {metrics['test_loss']:.4f}) after "
+              f"{metrics['epochs']} epochs in {seconds:.1f} s")
+    for note in notes:
+        print(note)
+    print(f"run saved to {run_dir}")
+    return 0
+
+
+def _pictures(run_dir: Path, history: dict[str, list[Any]], args: argparse.Namespace) -> list[str]:
+    """curves.png (when matplotlib is installed) and report.html (when myelin.report exists)."""
+    from ._plot import write_curves
+
+    notes: list[str] = []
+    try:
+        if write_curves(history, run_dir / "curves.png") is None:
+            notes.append("note: matplotlib is not installed, so no curves.png (pip install matplotlib)")
+    except (OSError, ValueError, RuntimeError) as exc:
+        notes.append(f"note: could not draw curves.png: {' '.join(str(exc).split())}")
+    if getattr(args, "no_report", False):
+        return notes
+    try:
+        from ..report import write_report
+    except ImportError:
+        return notes
+    try:
+        write_report(run_dir)
+    except Exception as exc:  # noqa: BLE001 - the run is saved; a failed report is a note, not a failure
+        notes.append(f"note: could not write report.html: {type(exc).__name__}: {' '.join(str(exc).split())}")
+    return notes
+

@@ -1,0 +1,205 @@
+"""``myelin evaluate``, ``predict``, ``summary`` and ``report``: using a trained model or a run."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._data import load_data, load_inputs
+from ._errors import CLIError
+from ._files import load_model_file
+
+__all__ = ["cmd_evaluate", "cmd_predict", "cmd_report", "cmd_summary", "infer_input_shape"]
+
+
+def _forward(model: Any, x: np.ndarray) -> Any:
+    from .. import no_grad, tensor
+
+    with no_grad():
+        return model(tensor(x))
+
+
+def _fits(model: Any, shape: tuple[int, ...]) -> bool:
+    try:
+        out = _forward(model, np.zeros((1, *shape), dtype=np.float32))
+    except (ValueError, TypeError, IndexError):
+        return False
+    return not isinstance(out, tuple)
+
+
+def _modules(model: Any) -> list[Any]:
+    modules = getattr(model, "modules", None)
+    return list(modules()) if callable(modules) else [model]
+
+
+def infer_input_shape(model: Any, run: dict[str, Any]) -> tuple[int, ...]:
+    """One sample's shape: from the run's ``config.json``, else guessed from the first layers and checked."""
+    shape = run.get("input_shape")
+    if isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape):
+        return tuple(shape)
+    candidates: list[tuple[int, ...]] = []
+    for module in _modules(model):
+        kind = type(module).__name__
+        if kind == "Linear":
+            n = int(module.in_features)
+            side = int(round(n ** 0.5))
+            candidates += [(1, side, side)] if side * side == n else []
+            candidates.append((n,))
+            break
+        if kind in ("Conv2d",):
+            c = int(module.in_channels)
+            candidates += [(c, 28, 28), (c, 32, 32), (c, 8, 8)]
+            break
+    candidates += [(1, 28, 28), (1, 8, 8)]
+    for cand in candidates:
+        if _fits(model, cand):
+            return cand
+    raise CLIError("cannot tell the model's input shape (no config.json next to it); pass --input-shape, e.g. 1,28,28")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _class_name(run: dict[str, Any], k: int) -> str:
+    classes = run.get("classes")
+    return str(classes[k]) if isinstance(classes, list) and k < len(classes) else str(k)
+
+
+def _conform(x: np.ndarray, shape: tuple[int, ...], where: str) -> np.ndarray:
+    """``x`` reshaped to ``(N, *shape)`` when only the layout differs (e.g. rows of 64 for 1x8x8 images)."""
+    if x.shape[1:] == shape:
+        return x
+    if int(np.prod(x.shape[1:])) == int(np.prod(shape)):
+        return x.reshape((len(x), *shape))
+    raise CLIError(f"{where}: samples of shape {list(x.shape[1:])} do not fit the model's input {list(shape)}")
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Print loss and accuracy of a saved model on a data set's test part."""
+    import myelin
+
+    model, path, run = load_model_file(args.model)
+    settings = run.get("settings", {}) if isinstance(run.get("settings"), dict) else {}
+    spec = args.data or settings.get("data") or "digits"
+    data = load_data(spec, args.data_dir or settings.get("data_dir"), args.target or settings.get("target"),
+                     int(settings.get("seed", 0) or 0))
+    x = data.x_test if data.kind == "text" else _conform(data.x_test, infer_input_shape(model, run), spec)
+    if data.kind == "text":
+        from ._train import _text_loss
+
+        result = myelin.evaluate(model, (x, data.y_test), loss=_text_loss, metrics=(), batch_size=args.batch_size)
+        print(f"test loss {result['loss']:.4f} nats/char on {len(x)} windows of {data.name}")
+        return 0
+    try:
+        result = myelin.evaluate(model, (x, data.y_test), loss="cross_entropy", batch_size=args.batch_size)
+    except IndexError as exc:
+        raise CLIError(f"{spec} does not fit {path}: {' '.join(str(exc).split())}") from None
+    print(f"test accuracy {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}) on {len(x)} samples "
+          f"of {data.name}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    """Classify a PNG image or the samples of an .npz/.csv file; print classes and probabilities."""
+    import myelin
+
+    from ._png import digit_input, read_png
+
+    model, _, run = load_model_file(args.model)
+    if run.get("data_kind") == "text":
+        raise CLIError("predict classifies images and table rows; for text models see examples/char_lstm.py")
+    inp = Path(args.input).expanduser()
+    if not inp.is_file():
+        raise FileNotFoundError(f"no input file at {inp}")
+    shape = infer_input_shape(model, run)
+    labels = None
+    if inp.suffix.lower() == ".png":
+        if len(shape) != 3:
+            raise CLIError(f"the model takes samples of shape {list(shape)}, not images; predict needs an image model")
+        channels, height, width = shape
+        img = digit_input(read_png(inp), height, width)
+        x = np.repeat(img[None, None], channels, axis=1)
+    else:
+        x, labels = load_inputs(inp, args.target, n_features=int(np.prod(shape)))
+        x = _conform(x, shape, str(inp))
+    probs = _softmax(np.asarray(myelin.predict(model, x), dtype=np.float64).reshape(len(x), -1))
+    pred = probs.argmax(axis=1)
+    if len(x) == 1:
+        k = int(pred[0])
+        print(f"predicted class: {_class_name(run, k)} (probability {probs[0, k]:.3f})")
+        order = range(probs.shape[1]) if probs.shape[1] <= 20 else np.argsort(-probs[0])[: args.top]
+        print("probabilities: " + "  ".join(f"{_class_name(run, int(c))}: {probs[0, c]:.3f}" for c in order))
+        return 0
+    shown = len(x) if args.limit == 0 else min(args.limit, len(x))
+    for i in range(shown):
+        top = np.argsort(-probs[i])[: args.top]
+        alts = ", ".join(f"{_class_name(run, int(c))} {probs[i, c]:.3f}" for c in top)
+        print(f"{i}: {_class_name(run, int(pred[i]))}  ({alts})")
+    if shown < len(x):
+        print(f"... {len(x) - shown} more (use --limit 0 to print all)")
+    if labels is not None:
+        y = np.asarray(labels).reshape(-1)
+        if y.dtype.kind in "iuf" and len(y) == len(pred):
+            print(f"accuracy {100 * float((pred == y.astype(np.int64)).mean()):.2f}% on {len(y)} labelled samples")
+    return 0
+
+
+def _parse_shape(text: str) -> tuple[int, ...]:
+    try:
+        shape = tuple(int(t) for t in text.replace("x", ",").split(",") if t.strip())
+    except ValueError:
+        raise CLIError(f"--input-shape {text!r}: expected integers separated by commas, e.g. 1,28,28") from None
+    if not shape or any(d < 1 for d in shape):
+        raise CLIError(f"--input-shape {text!r}: expected positive integers, e.g. 1,28,28")
+    return shape
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """Print the model's layers (``myelin.summary`` when available) and its parameter count."""
+    model, path, run = load_model_file(args.model)
+    shape = _parse_shape(args.input_shape) if args.input_shape else None
+    try:
+        from ..monitor import summary
+    except ImportError:
+        summary = None
+    if summary is not None:
+        if shape is None:
+            shape = infer_input_shape(model, run)
+        result = summary(model, shape)
+        if result is not None:
+            print(result)
+        return 0
+    print(model)
+    total = 0
+    rows = []
+    for name, p in model.named_parameters():
+        rows.append((name, "x".join(map(str, p.shape)) or "scalar", int(p.data.size)))
+        total += int(p.data.size)
+    width = max([len(r[0]) for r in rows] + [9])
+    print(f"{'parameter':<{width}}  {'shape':>14}  {'count':>10}")
+    for name, shp, n in rows:
+        print(f"{name:<{width}}  {shp:>14}  {n:>10,}")
+    print(f"total: {total:,} parameters ({total * 4 / 1024:.1f} KiB as float32) in {path}")
+    print("note: myelin.summary (output shapes per layer) is not in this version of Myelin; showing parameters only")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write ``report.html`` for a run directory through ``myelin.report.write_report``."""
+    run_dir = Path(args.run_dir).expanduser()
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"no run directory at {run_dir}")
+    try:
+        from ..report import write_report
+    except ImportError:
+        raise CLIError("this version of Myelin has no myelin.report yet, so it cannot write HTML reports; "
+                       f"the run's files are in {run_dir}") from None
+    out = write_report(run_dir)
+    print(f"report written to {out if out is not None else run_dir / 'report.html'}")
+    return 0

@@ -1,0 +1,32 @@
+"""Neural-network building blocks (``myelin.nn``); the differentiable ops are in ``myelin.nn.functional``."""
+
+from . import functional, init, utils
+from .activation import (
+    ELU, GELU, Hardtanh, Identity, LeakyReLU, LogSoftmax, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softplus, Tanh,
+)
+from .container import ModuleDict, ModuleList, Sequential
+from .conv import Conv1d, Conv2d
+from .dropout import Dropout
+from .embedding import Embedding
+from .flatten import Flatten, Unflatten
+from .linear import Linear, NeuronView
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss, MSELoss, NLLLoss, SmoothL1Loss
+from .mlp import MLP
+from .module import IncompatibleKeys, LoadStateDictError, Module, RemovableHandle
+from .neuron import Neuron
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .parameter import Parameter
+from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
+from .registry import ConfigError, from_config, register_module
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+__all__ = [
+    "functional", "init", "utils", "Parameter", "Module", "RemovableHandle", "IncompatibleKeys",
+    "LoadStateDictError", "ConfigError", "register_module", "from_config",
+    "Linear", "NeuronView", "Neuron", "MLP", "Sequential", "ModuleList", "ModuleDict",
+    "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Hardtanh", "SiLU", "Softplus", "Softmax",
+    "LogSoftmax", "Identity", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Flatten",
+    "Unflatten", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+]

@@ -1,0 +1,283 @@
+"""Activation modules: thin wrappers over ``myelin.nn.functional`` (shapes are kept: ``(*) -> (*)``)."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+from ..core.tensor import Tensor
+from . import functional as F
+from ._layers import check_bool, check_choice, check_float, check_int
+from .module import Module
+from .registry import get_registered
+
+__all__ = [
+    "ELU",
+    "GELU",
+    "Hardtanh",
+    "Identity",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+    "make_activation",
+]
+
+
+def _inplace_repr(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
+
+
+class ReLU(Module):
+    """``max(0, x)``. ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+
+    Input: ``(*)``. Output: ``(*)``.
+    """
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("ReLU", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.relu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class ReLU6(Module):
+    """``min(max(0, x), 6)``. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("ReLU6", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, 0.0, 6.0)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class LeakyReLU(Module):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` otherwise. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = check_float("LeakyReLU", "negative_slope", negative_slope)
+        self.inplace = check_bool("LeakyReLU", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.leaky_relu(input, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = check_float("ELU", "alpha", alpha)
+        self.inplace = check_bool("ELU", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.elu(input, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """``x * Phi(x)`` (``approximate='tanh'`` for the tanh approximation). Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        self.approximate = check_choice("GELU", "approximate", approximate, ("none", "tanh"))
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Sigmoid(Module):
+    """``1 / (1 + exp(-x))``. Input: ``(*)``. Output: ``(*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """``tanh(x)``. Input: ``(*)``. Output: ``(*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.tanh(input)
+
+
+class Hardtanh(Module):
+    """``x`` clipped to ``[min_val, max_val]``. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.min_val = check_float("Hardtanh", "min_val", min_val)
+        self.max_val = check_float("Hardtanh", "max_val", max_val)
+        if self.max_val <= self.min_val:
+            raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.inplace = check_bool("Hardtanh", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardtanh(input, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)`` (swish). Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("SiLU", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.silu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold``. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = check_float("Softplus", "beta", beta, low=0.0, low_open=True)
+        self.threshold = check_float("Softplus", "threshold", threshold)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+def _softmax_dim(module: Module, dim: int | None, input: Tensor) -> int:
+    """PyTorch's rule for ``dim=None`` (with its warning), then a range check naming the module."""
+    ndim = input.ndim
+    if dim is None:
+        warnings.warn(
+            f"Implicit dimension choice for {type(module).__name__} has been deprecated. "
+            f"Change the call to include dim=X as an argument.",
+            stacklevel=3,
+        )
+        dim = 0 if ndim in (0, 1, 3) else 1
+    if not -max(ndim, 1) <= dim < max(ndim, 1):
+        need = dim + 1 if dim >= 0 else -dim
+        module._shape_error(f"with at least {need} dimension(s) for dim={dim}", input.shape)
+    return dim
+
+
+class Softmax(Module):
+    """``exp(x) / sum(exp(x))`` along ``dim``. Input: ``(*)``. Output: ``(*)``, summing to 1 along ``dim``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = None if dim is None else check_int("Softmax", "dim", dim, minimum=None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softmax(input, dim=_softmax_dim(self, self.dim, input))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """``log(softmax(x))`` along ``dim``, computed stably. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = None if dim is None else check_int("LogSoftmax", "dim", dim, minimum=None)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.log_softmax(input, dim=_softmax_dim(self, self.dim, input))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (any constructor arguments are ignored, as in PyTorch)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+
+    def forward(self, input: Any) -> Any:
+        return input
+
+
+_ACTIVATIONS: dict[str, tuple[type[Module], dict[str, Any]]] = {
+    "relu": (ReLU, {}),
+    "relu6": (ReLU6, {}),
+    "leaky_relu": (LeakyReLU, {}),
+    "leakyrelu": (LeakyReLU, {}),
+    "elu": (ELU, {}),
+    "gelu": (GELU, {}),
+    "sigmoid": (Sigmoid, {}),
+    "tanh": (Tanh, {}),
+    "hardtanh": (Hardtanh, {}),
+    "silu": (SiLU, {}),
+    "swish": (SiLU, {}),
+    "softplus": (Softplus, {}),
+    "softmax": (Softmax, {"dim": -1}),
+    "log_softmax": (LogSoftmax, {"dim": -1}),
+    "logsoftmax": (LogSoftmax, {"dim": -1}),
+    "identity": (Identity, {}),
+}
+
+
+_CANONICAL = ("relu", "relu6", "leaky_relu", "elu", "gelu", "sigmoid", "tanh", "hardtanh", "silu", "softplus",
+              "softmax", "log_softmax", "identity")
+
+
+def make_activation(spec: Any, owner: str = "make_activation", name: str = "activation") -> Module | None:
+    """A new activation module from a name, a registered module class, or ``None`` (no activation).
+
+    Names are case-insensitive: ``'relu'``, ``'relu6'``, ``'leaky_relu'``, ``'elu'``, ``'gelu'``,
+    ``'sigmoid'``, ``'tanh'``, ``'hardtanh'``, ``'silu'`` (``'swish'``), ``'softplus'``, ``'softmax'``,
+    ``'log_softmax'``, ``'identity'``, or the name of any registered module class that
+    takes no required argument (``'ReLU'``, ``'MyActivation'``). ``'softmax'`` and ``'log_softmax'``
+    act on the last dimension. A class is treated as its name, so configs stay JSON.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, type) and issubclass(spec, Module):
+        if spec.__name__.lower() in _ACTIVATIONS and _ACTIVATIONS[spec.__name__.lower()][0] is spec:
+            spec = spec.__name__
+        else:
+            return spec()
+    if not isinstance(spec, str):
+        raise TypeError(
+            f"{owner}: {name} must be a name such as 'relu' (or a Module class, or None), received "
+            f"{type(spec).__name__}; a name keeps the model describable as a config"
+        )
+    entry = _ACTIVATIONS.get(spec.lower())
+    if entry is not None:
+        cls, kwargs = entry
+        return cls(**kwargs)
+    try:
+        cls = get_registered(spec)
+    except ValueError:
+        options = ", ".join(repr(k) for k in _CANONICAL)
+        raise ValueError(f"{owner}: unknown {name} {spec!r}; expected one of {options}, or None") from None
+    try:
+        return cls()
+    except TypeError as err:
+        raise ValueError(f"{owner}: {name} {spec!r} cannot be built without arguments ({err})") from None

@@ -1,0 +1,59 @@
+"""Differentiable operations beyond arithmetic, PyTorch's ``torch.nn.functional`` (import as ``F``).
+
+Each op is one graph node with its backward written next to its forward; all keep the input's
+float dtype. Names and arguments follow PyTorch.
+"""
+
+from ...core.shape import pad
+from .activation import (
+    elu,
+    gelu,
+    hardtanh,
+    heaviside,
+    identity,
+    leaky_relu,
+    log_softmax,
+    logsigmoid,
+    logsumexp,
+    relu,
+    relu6,
+    selu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    step,
+    tanh,
+)
+from .dropout import dropout
+from .embedding import embedding, one_hot
+from .linear import linear
+from .loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from .normalization import batch_norm, layer_norm
+from .penalty import l1_penalty, l2_penalty
+
+__all__ = [
+    "batch_norm", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu",
+    "embedding", "gelu", "hardtanh", "heaviside", "huber_loss", "identity", "l1_loss", "l1_penalty", "l2_penalty",
+    "layer_norm", "leaky_relu", "linear", "log_softmax", "logsigmoid", "logsumexp", "mse_loss", "nll_loss", "one_hot",
+    "pad", "relu", "relu6", "selu", "sigmoid", "silu", "smooth_l1_loss", "softmax", "softplus", "step", "tanh",
+]
+
+# Convolution, pooling and the fused recurrent kernels live in their own files.
+from .conv import conv1d, conv2d  # noqa: E402
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: E402
+from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer  # noqa: E402
+
+__all__ += [
+    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
+    "rnn_cell", "rnn_layer", "lstm_cell", "lstm_layer", "gru_cell", "gru_layer",
+]

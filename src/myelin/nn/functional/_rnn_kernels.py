@@ -1,0 +1,430 @@
+"""Whole-sequence recurrent kernels on plain NumPy arrays (no Tensor, no graph).
+
+Each ``*_forward`` runs one layer and one direction over a whole sequence; the matching
+``*_backward`` runs back-propagation through time from what the forward kept. ``rnn.py``
+wraps each pair as one graph node, as cuDNN does.
+
+Layout. The recurrence works feature-major: the hidden state of step ``t`` is stored
+transposed, ``ht[t]`` of shape ``(H + 1, N)`` whose last row is all ones, so one GEMM
+``wh @ ht[t]`` with ``wh = [W_hh | b]`` of shape ``(G, H + 1)`` gives every gate and the bias
+at once, and every gate is a contiguous ``(H, N)`` block (NumPy's contiguous fast path is
+two to four times faster than column slices at these sizes). The input projection of all
+steps is one batched GEMM, ``xpt[t] = W_ih @ x[t].T``. Sigmoid gates use negated weight rows,
+so ``e = 1 + exp(-a)`` costs two calls and ``sigmoid(a) * v == v / e``; the activations the
+backward needs are recovered for all steps at once (``1 / e``). Per-step NumPy calls:
+RNN 3 forward / 3 backward, LSTM 9 / 6, GRU 10 / 6. Everything that does not depend on the
+recurrence (activation derivatives, weight and input gradients) is done in bulk outside
+the time loop: the weight gradients are one GEMM over all steps each.
+
+Shapes: ``x (L, N, I)``, ``h0 / c0 (N, H)`` or None, ``w_ih (G*H, I)``, ``w_hh (G*H, H)``,
+``b_ih / b_hh (G*H,)`` or None, with PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n).
+Outputs are views of the kernels' buffers: ``out (L, N, H)``, ``h_n (N, H)``, ``c_n (N, H)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "RNNGrads",
+    "gru_backward",
+    "gru_forward",
+    "lstm_backward",
+    "lstm_forward",
+    "rnn_backward",
+    "rnn_forward",
+]
+
+#: (dx, [d initial state per state], dw_ih, dw_hh, db_ih, db_hh); None where not requested.
+RNNGrads = tuple[Any, list, Any, Any, Any, Any]
+
+
+def _perm(order: tuple[int, ...], hidden: int) -> np.ndarray:
+    """Row indices that put PyTorch's gate blocks in ``order``."""
+    return np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
+
+
+def _setup(
+    x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+    perm_x: np.ndarray | None, perm_h: np.ndarray | None, sign_x: np.ndarray | None,
+    sign_h: np.ndarray | None, bias_h: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Input projection ``xpt (L, G, N)``, augmented ``wh (G, H + 1)`` and state buffer ``ht (L+1, H+1, N)``."""
+    L, N, _ = x.shape
+    G, H = w_hh.shape
+    dt = x.dtype
+    wx = w_ih[perm_x] if perm_x is not None else w_ih
+    if sign_x is not None:
+        wx = wx * sign_x[:, None]
+    xpt = np.matmul(wx.astype(dt, copy=False), x.transpose(0, 2, 1))
+    wh = np.empty((G, H + 1), dt)
+    wh[:, :H] = w_hh[perm_h] if perm_h is not None else w_hh
+    wh[:, H] = 0 if bias_h is None else bias_h
+    if sign_h is not None:
+        wh *= sign_h[:, None]
+    ht = np.empty((L + 1, H + 1, N), dt)
+    ht[:, H] = 1
+    ht[0, :H] = 0 if h0 is None else h0.T
+    return xpt, wh, ht
+
+
+def _grad_seq(g: np.ndarray | None) -> np.ndarray | None:
+    """The output gradient ``(L, N, H)`` as contiguous per-step ``(H, N)`` blocks ``(L, H, N)``."""
+    if g is None:
+        return None
+    return np.ascontiguousarray(g.transpose(0, 2, 1))
+
+
+def _weight_grads(
+    ctx: dict, dg: np.ndarray, need: tuple[bool, ...]
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """Input, input-weight, recurrent-weight and bias gradients, one GEMM each over all steps.
+
+    ``dg (Gx + ..., L*N)`` holds the pre-activation gradients of all steps; rows ``ctx['xrows']``
+    feed ``W_ih`` and rows ``ctx['hrows']`` feed ``W_hh`` (they differ for the GRU's n gate).
+    Returns ``dx (L, N, I)``, ``dw_ih``, ``dw_hh`` (internal row order) and ``db_hh`` (internal).
+    """
+    need_x, need_wih, need_whh = need
+    x, ht = ctx["x"], ctx["ht"]
+    L, N, I = x.shape
+    H = ht.shape[1] - 1
+    gx = dg[ctx["xrows"]] if ctx["xrows"] is not None else dg
+    gh = dg[ctx["hrows"]] if ctx["hrows"] is not None else dg
+    dx = dw_ih = dwh = db = None
+    if need_x:
+        wx = ctx["w_ih"][ctx["perm_x"]] if ctx["perm_x"] is not None else ctx["w_ih"]
+        dx = np.matmul(gx.T, wx.astype(x.dtype, copy=False)).reshape(L, N, I)
+    if need_wih:
+        dw_ih = gx @ x.reshape(L * N, I)
+    if need_whh:
+        hp = np.ascontiguousarray(ht[:L].transpose(1, 0, 2)).reshape(H + 1, L * N)
+        full = gh @ hp.T  # (G, H + 1): [dW_hh | db_hh]
+        dwh, db = full[:, :H], full[:, H]
+    return dx, dw_ih, dwh, db
+
+
+def _unperm(a: np.ndarray | None, perm: np.ndarray | None) -> np.ndarray | None:
+    """Rows back in PyTorch's gate order."""
+    if a is None or perm is None:
+        return a
+    out = np.empty_like(a)
+    out[perm] = a
+    return out
+
+
+# ============================================================================ Elman RNN
+def rnn_forward(
+    x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray | None, b_hh: np.ndarray | None, nonlinearity: str = "tanh", keep: bool = True,
+) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
+    """``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; returns ``out (L,N,H)``, ``[h_n]``, context."""
+    bias = _sum_bias(b_ih, b_hh)
+    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, None, None, None, None, bias)
+    L, H = x.shape[0], w_hh.shape[1]
+    relu = nonlinearity == "relu"
+    for t in range(L):
+        h = ht[t + 1, :H]
+        np.matmul(wh, ht[t], out=h)
+        np.add(h, xpt[t], out=h)
+        if relu:
+            np.maximum(h, 0, out=h)
+        else:
+            np.tanh(h, out=h)
+    out = ht[1:, :H].transpose(0, 2, 1)
+    ctx = None
+    if keep:
+        ctx = {"x": x, "ht": ht, "w_ih": w_ih, "w_hh": w_hh, "relu": relu,
+               "perm_x": None, "xrows": None, "hrows": None}
+    return out, [ht[L, :H].T], ctx
+
+
+def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
+    """Back-propagation through time for :func:`rnn_forward`.
+
+    ``need = (x, h0, w_ih, w_hh, b_ih, b_hh)`` flags which gradients to compute.
+    """
+    ht, x = ctx["ht"], ctx["x"]
+    L, N, _ = x.shape
+    H = ht.shape[1] - 1
+    dt = x.dtype
+    hs = ht[1:, :H]
+    if ctx["relu"]:
+        deriv = np.sign(hs)  # h >= 0: 1 where positive, 0 at 0 (as PyTorch)
+    else:
+        deriv = np.multiply(hs, hs)
+        np.subtract(1, deriv, out=deriv)
+    gT = _grad_seq(g_out)
+    whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, G)
+    dgs = np.empty((H, L, N), dt)  # pre-activation gradients, columns (t, n) for the bulk GEMMs
+    dh = np.empty((H, N), dt)
+    g_h = g_states[0]
+    for t in range(L - 1, -1, -1):
+        if t == L - 1:
+            dh[...] = 0 if g_h is None else g_h.T
+        else:
+            np.matmul(whT, dgs[:, t + 1], out=dh)
+        if gT is not None:
+            np.add(dh, gT[t], out=dh)
+        np.multiply(dh, deriv[t], out=dgs[:, t])
+    return _finish(ctx, dgs.reshape(H, L * N), [lambda: (whT @ dgs[:, 0]).T], need, None, _same_bias)
+
+
+# ============================================================================ LSTM
+# Internal gate order [o, f, i, g]: the three sigmoid gates are contiguous (one exp), [f, i]
+# pairs with [c_prev, g] in one division, and o sits at the end of the gate block.
+_LSTM_ORDER = (3, 1, 0, 2)
+
+
+def lstm_forward(
+    x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray | None, b_hh: np.ndarray | None, keep: bool = True,
+) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
+    """One LSTM layer over a sequence; returns ``out (L,N,H)``, ``[h_n, c_n]``, context."""
+    L, N, _ = x.shape
+    H = w_hh.shape[1]
+    dt = x.dtype
+    perm = _perm(_LSTM_ORDER, H)
+    sign = np.ones(4 * H, dt)
+    sign[: 3 * H] = -1
+    bias = _sum_bias(b_ih, b_hh)
+    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm, perm, sign, sign, None if bias is None else bias[perm])
+    # s[t] rows: [e_o, e_f, e_i, c_{t-1}, g] with e = 1 + exp(-a) = 1 / sigmoid(a)
+    s = np.empty((L + 1 if keep else 2, 5 * H, N), dt)
+    tcs = np.empty((L if keep else 1, H, N), dt)
+    s[0, 3 * H:4 * H] = 0 if c0 is None else c0.T
+    r = np.empty((4 * H, N), dt)
+    p = np.empty((2 * H, N), dt)
+    r_sig, r_g, p_a, p_b = r[: 3 * H], r[3 * H:], p[:H], p[H:]
+    e_all, e_o_all, e_fi_all = s[:, : 3 * H], s[:, :H], s[:, H:3 * H]
+    cg_all, c_all, g_all = s[:, 3 * H:], s[:, 3 * H:4 * H], s[:, 4 * H:]
+    one = dt.type(1)
+    with np.errstate(over="ignore"):
+        for t in range(L):
+            k, k1, j = (t, t + 1, t) if keep else (t & 1, (t + 1) & 1, 0)
+            e, c, tc = e_all[k], c_all[k1], tcs[j]
+            np.matmul(wh, ht[t], out=r)
+            np.add(r, xpt[t], out=r)
+            np.exp(r_sig, out=e)
+            np.add(e, one, out=e)
+            np.tanh(r_g, out=g_all[k])
+            np.divide(cg_all[k], e_fi_all[k], out=p)  # [f * c_{t-1}, i * g]
+            np.add(p_a, p_b, out=c)
+            np.tanh(c, out=tc)
+            np.divide(tc, e_o_all[k], out=ht[t + 1, :H])
+    out = ht[1:, :H].transpose(0, 2, 1)
+    c_n = c_all[L if keep else L & 1].T
+    ctx = None
+    if keep:
+        ctx = {"x": x, "ht": ht, "s": s, "tc": tcs, "w_ih": w_ih, "w_hh": w_hh, "perm_x": perm,
+               "perm": perm, "xrows": None, "hrows": None}
+    return out, [ht[L, :H].T, c_n], ctx
+
+
+def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
+    """BPTT for :func:`lstm_forward`; ``need = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)``."""
+    x, ht, s, tcs, perm = ctx["x"], ctx["ht"], ctx["s"], ctx["tc"], ctx["perm"]
+    L, N, _ = x.shape
+    H = ht.shape[1] - 1
+    dt = x.dtype
+    # -------- bulk: activation derivatives of all steps
+    sig = np.reciprocal(s[:L, : 3 * H])  # [o, f, i]
+    dsig = np.multiply(sig, sig)
+    np.subtract(sig, dsig, out=dsig)  # [o', f', i'] = s (1 - s)
+    o, f, i = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
+    g = s[:L, 4 * H:]
+    tmp = np.multiply(tcs, tcs)
+    q = np.empty((L, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
+    np.multiply(o, tmp, out=tmp)
+    np.subtract(o, tmp, out=q[:, :H])  # o (1 - tanh(c)^2)
+    np.multiply(tcs, dsig[:, :H], out=q[:, H:])  # tanh(c) o'
+    m = np.empty((L, 4 * H, N), dt)  # dc * m -> [df, di, dg, dc_prev]
+    np.multiply(s[:L, 3 * H:], dsig[:, H:], out=m[:, : 2 * H])  # [c_prev f', g i']
+    np.multiply(g, g, out=tmp)
+    np.multiply(i, tmp, out=tmp)
+    np.subtract(i, tmp, out=m[:, 2 * H:3 * H])  # i (1 - g^2)
+    m[:, 3 * H:] = f
+    q4, m4 = q.reshape(L, 2, H, N), m.reshape(L, 4, H, N)
+    # -------- the recurrence: 6 NumPy calls per step
+    gT = _grad_seq(g_out)
+    whT = ctx["w_hh"][perm].astype(dt, copy=False).T  # (H, 4H), internal order
+    dgs = np.empty((4 * H, L, N), dt)  # gate gradients [do, df, di, dg], columns (t, n)
+    bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, df, di, dg, dc_prev]
+    views = [(b[:H], b[: 2 * H].reshape(2, H, N), b[2 * H:].reshape(4, H, N), b[H:5 * H], b[5 * H:]) for b in bufs]
+    dh = np.empty((H, N), dt)
+    g_h, g_c = g_states
+    nxt = None
+    for t in range(L - 1, -1, -1):
+        dc, dq, dm, dgate, _ = cur = views[t & 1]
+        if nxt is None:
+            dh[...] = 0 if g_h is None else g_h.T
+        else:
+            np.matmul(whT, nxt[3], out=dh)
+        if gT is not None:
+            np.add(dh, gT[t], out=dh)
+        np.multiply(dh, q4[t], out=dq)
+        if nxt is not None:
+            np.add(dc, nxt[4], out=dc)
+        elif g_c is not None:
+            np.add(dc, g_c.T, out=dc)
+        np.multiply(dc, m4[t], out=dm)
+        np.copyto(dgs[:, t], dgate)
+        nxt = cur
+    first = nxt
+    init = [lambda: (whT @ first[3]).T, lambda: first[4].T.copy()]
+    return _finish(ctx, dgs.reshape(4 * H, L * N), init, need, perm, _same_bias)
+
+
+# ============================================================================ GRU
+# Input rows in order [n, r, z], recurrent rows in PyTorch's order [r, z, n]: the step's
+# gradient buffer [da_n, da_r, da_z, dhn, direct] then holds the input-side gate gradients
+# in rows 0:3H and the recurrent-side ones in rows H:4H, both contiguous.
+_GRU_X_ORDER = (2, 0, 1)
+
+
+def gru_forward(
+    x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
+    b_ih: np.ndarray | None, b_hh: np.ndarray | None, keep: bool = True,
+) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
+    """One GRU layer (PyTorch's formula, ``n = tanh(W_in x + b_in + r * (W_hn h + b_hn))``)."""
+    L, N, _ = x.shape
+    H = w_hh.shape[1]
+    dt = x.dtype
+    perm_x = _perm(_GRU_X_ORDER, H)
+    sign_x = np.ones(3 * H, dt)
+    sign_x[H:] = -1
+    sign_h = np.ones(3 * H, dt)
+    sign_h[: 2 * H] = -1
+    bias_h = None
+    if b_ih is not None or b_hh is not None:
+        bias_h = np.zeros(3 * H, dt)
+        if b_hh is not None:
+            bias_h += b_hh
+        if b_ih is not None:
+            bias_h[: 2 * H] += b_ih[: 2 * H]
+    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm_x, None, sign_x, sign_h, bias_h)
+    if b_ih is not None:
+        xpt[:, :H] += b_ih[2 * H:, None].astype(dt, copy=False)
+    kl = L if keep else 1
+    rb = np.empty((kl, 3 * H, N), dt)  # [-a_r(h), -a_z(h), hn = W_hn h + b_hn]
+    es = np.empty((kl, 2 * H, N), dt)  # [1 / r, 1 / z]
+    ns = np.empty((kl, H, N), dt)
+    tmp = np.empty((H, N), dt)
+    rb_rz, rb_n, xp_n, xp_rz = rb[:, : 2 * H], rb[:, 2 * H:], xpt[:, :H], xpt[:, H:]
+    e_r, e_z = es[:, :H], es[:, H:]
+    one = dt.type(1)
+    with np.errstate(over="ignore"):
+        for t in range(L):
+            k = t if keep else 0
+            e, n, hprev = es[k], ns[k], ht[t, :H]
+            np.matmul(wh, ht[t], out=rb[k])
+            np.add(rb_rz[k], xp_rz[t], out=e)
+            np.exp(e, out=e)
+            np.add(e, one, out=e)
+            np.divide(rb_n[k], e_r[k], out=tmp)  # r * hn
+            np.add(tmp, xp_n[t], out=tmp)
+            np.tanh(tmp, out=n)
+            np.subtract(hprev, n, out=tmp)
+            np.divide(tmp, e_z[k], out=tmp)  # z (h - n)
+            np.add(n, tmp, out=ht[t + 1, :H])
+    out = ht[1:, :H].transpose(0, 2, 1)
+    ctx = None
+    if keep:
+        ctx = {"x": x, "ht": ht, "rb": rb, "es": es, "ns": ns, "w_ih": w_ih, "w_hh": w_hh,
+               "perm_x": perm_x, "xrows": slice(0, 3 * H), "hrows": slice(H, 4 * H)}
+    return out, [ht[L, :H].T], ctx
+
+
+def gru_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
+    """BPTT for :func:`gru_forward`; ``need = (x, h0, w_ih, w_hh, b_ih, b_hh)``."""
+    x, ht, rb, es, ns = ctx["x"], ctx["ht"], ctx["rb"], ctx["es"], ctx["ns"]
+    L, N, _ = x.shape
+    H = ht.shape[1] - 1
+    dt = x.dtype
+    # -------- bulk: multipliers of all steps
+    rz = np.reciprocal(es)  # [r, z]
+    drz = np.multiply(rz, rz)
+    np.subtract(rz, drz, out=drz)  # [r', z']
+    r, z = rz[:, :H], rz[:, H:]
+    kk = np.empty((L, 3 * H, N), dt)  # dh * kk -> [da_n, da_z, direct]
+    tmp = np.multiply(ns, ns)
+    np.subtract(1, tmp, out=tmp)
+    np.subtract(1, z, out=kk[:, :H])
+    np.multiply(kk[:, :H], tmp, out=kk[:, :H])  # (1 - z)(1 - n^2)
+    np.subtract(ht[:L, :H], ns, out=kk[:, H:2 * H])
+    np.multiply(kk[:, H:2 * H], drz[:, H:], out=kk[:, H:2 * H])  # (h - n) z'
+    kk[:, 2 * H:] = z
+    rr = np.empty((L, 2 * H, N), dt)  # da_n * rr -> [da_r, dhn]
+    np.multiply(rb[:, 2 * H:], drz[:, :H], out=rr[:, :H])
+    rr[:, H:] = r
+    kk3, rr2 = kk.reshape(L, 3, H, N), rr.reshape(L, 2, H, N)
+    # -------- the recurrence: 6 NumPy calls per step
+    gT = _grad_seq(g_out)
+    whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, 3H), rows [r, z, n]
+    dgs = np.empty((4 * H, L, N), dt)  # [da_n, da_r, da_z, dhn], columns (t, n)
+    bufs = [np.empty((5 * H, N), dt) for _ in range(2)]
+    views = []
+    for b in bufs:
+        b5 = b.reshape(5, H, N)
+        views.append((b5[0::2], b5[0], b5[1::2], b[H:4 * H], b[4 * H:], b[: 4 * H]))
+    dh = np.empty((H, N), dt)
+    g_h = g_states[0]
+    nxt = None
+    for t in range(L - 1, -1, -1):
+        even, dan, odd, _, _, dg4 = cur = views[t & 1]
+        if nxt is None:
+            dh[...] = 0 if g_h is None else g_h.T
+        else:
+            np.matmul(whT, nxt[3], out=dh)
+            np.add(dh, nxt[4], out=dh)
+        if gT is not None:
+            np.add(dh, gT[t], out=dh)
+        np.multiply(dh, kk3[t], out=even)  # [da_n, da_z, direct]
+        np.multiply(dan, rr2[t], out=odd)  # [da_r, dhn]
+        np.copyto(dgs[:, t], dg4)
+        nxt = cur
+    first = nxt
+    init = [lambda: (whT @ first[3] + first[4]).T]
+
+    def gru_bias(db_h: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+        if db_h is None:
+            return None, None
+        db_i = np.empty_like(db_h)
+        db_i[: 2 * H] = db_h[: 2 * H]
+        db_i[2 * H:] = dgs[:H].sum(axis=(1, 2))
+        return db_i, db_h
+
+    return _finish(ctx, dgs.reshape(4 * H, L * N), init, need, None, gru_bias)
+
+
+# ============================================================================ shared tail
+def _sum_bias(b_ih: np.ndarray | None, b_hh: np.ndarray | None) -> np.ndarray | None:
+    if b_ih is None:
+        return b_hh
+    return b_ih if b_hh is None else b_ih + b_hh
+
+
+def _same_bias(db: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """RNN and LSTM add both biases to the same pre-activation: equal gradients."""
+    return db, db
+
+
+def _finish(ctx: dict, dg: np.ndarray, init: list, need: tuple[bool, ...], perm: np.ndarray | None,
+            bias_fn: Any) -> RNNGrads:
+    """Collect ``(dx, [d states], dw_ih, dw_hh, db_ih, db_hh)`` for the flags in ``need``."""
+    n_states = len(init)
+    need_x = need[0]
+    need_states = need[1:1 + n_states]
+    need_wih, need_whh, need_bih, need_bhh = need[1 + n_states:]
+    dx, dw_ih, dw_hh, db = _weight_grads(ctx, dg, (need_x, need_wih, need_whh or need_bih or need_bhh))
+    states = [fn() if flag else None for fn, flag in zip(init, need_states)]
+    db_ih, db_hh = bias_fn(db)  # GRU's come back in PyTorch's order (perm is None there)
+    return (
+        dx,
+        states,
+        _unperm(dw_ih, ctx["perm_x"]) if need_wih else None,
+        _unperm(dw_hh, perm) if need_whh else None,
+        _unperm(db_ih, perm) if need_bih else None,
+        _unperm(db_hh, perm) if need_bhh else None,
+    )

@@ -1,0 +1,107 @@
+"""Progress display for ``fit``: a tqdm bar per epoch on a terminal, one summary line per epoch elsewhere.
+
+``verbose``: ``"auto"`` / ``1`` / ``True`` show a bar when the stream (stderr) is a terminal and
+otherwise (log file, CI, notebook capture) exactly one summary line per epoch, never a line per
+step; ``2`` always prints summary lines; ``0`` / ``False`` print nothing.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import IO, Any
+
+__all__ = ["Progress", "format_logs"]
+
+_VERBOSE = ("auto", 0, 1, 2)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)
+        if value != 0 and (abs(value) < 1e-3 or abs(value) >= 1e5):
+            return f"{value:.3e}"
+        return f"{value:.4f}"
+    return str(value)
+
+
+def format_logs(logs: dict[str, Any]) -> str:
+    """``"loss: 0.1234 - accuracy: 0.9650 - ..."`` (``epoch_time`` shown first as seconds)."""
+    parts = []
+    if "epoch_time" in logs and logs["epoch_time"] is not None:
+        parts.append(f"{logs['epoch_time']:.2f}s")
+    parts.extend(f"{k}: {_fmt(v)}" for k, v in logs.items() if k != "epoch_time" and v is not None)
+    return " - ".join(parts)
+
+
+def _isatty(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+class Progress:
+    """One epoch at a time: :meth:`epoch_begin`, :meth:`batch_end` per step, :meth:`epoch_end`."""
+
+    def __init__(self, verbose: Any = "auto", epochs: int = 1, stream: IO[str] | None = None) -> None:
+        if isinstance(verbose, bool):
+            verbose = int(verbose)
+        if verbose not in _VERBOSE:
+            raise ValueError(f"fit: expected verbose in {_VERBOSE} (or a bool), received {verbose!r}")
+        self.stream = stream if stream is not None else sys.stderr
+        self.epochs = epochs
+        if verbose == 0:
+            self.mode = "silent"
+        elif verbose == 2 or not _isatty(self.stream):
+            self.mode = "line"
+        else:
+            self.mode = "bar"
+        self._bar: Any = None
+
+    def epoch_begin(self, epoch: int, steps: int | None, initial: int = 0) -> None:
+        """Start epoch ``epoch`` (0-based) of ``steps`` batches (``initial`` already done)."""
+        if self.mode != "bar":
+            return
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # pragma: no cover - tqdm is a dependency
+            self.mode = "line"
+            return
+        self._bar = tqdm(
+            total=steps, initial=initial, desc=f"Epoch {epoch + 1}/{self.epochs}", file=self.stream,
+            unit="batch", leave=True, dynamic_ncols=True, mininterval=0.1,
+        )
+
+    def batch_end(self, mean_loss: float) -> None:
+        """One batch done; ``mean_loss`` is the epoch's running mean."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"loss: {_fmt(mean_loss)}", refresh=False)
+            self._bar.update(1)
+
+    def epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        """Finish the epoch: the bar shows the summary, or one line is written."""
+        summary = format_logs(logs)
+        if self._bar is not None:
+            self._bar.set_postfix_str(summary, refresh=False)
+            self._bar.close()
+            self._bar = None
+        elif self.mode == "line":
+            self.stream.write(f"Epoch {epoch + 1}/{self.epochs} - {summary}\n")
+            self.stream.flush()
+
+    def message(self, text: str) -> None:
+        """A line of text (Ctrl-C notice...), unless silent."""
+        if self.mode == "silent":
+            return
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

@@ -1,0 +1,415 @@
+"""Recurrent layers: float64 gradient checks of the fused kernels, PyTorch parity of the modules
+(outputs, final states and every gradient), inter-layer dropout, cells, errors, graph shape."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import myelin
+from conftest import assert_close
+from myelin.autograd import gradcheck
+from myelin.nn.functional import rnn as R
+from myelin.nn.module import Module
+from myelin.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+
+L, N, I, H = 4, 2, 3, 3
+RTOL, ATOL = 1e-4, 1e-5
+
+
+def _params(rng: np.random.Generator, gates: int, bias: bool = True) -> list:
+    shapes = [(gates * H, I), (gates * H, H)] + ([(gates * H,), (gates * H,)] if bias else [])
+    return [rng.uniform(-0.8, 0.8, s) for s in shapes]
+
+
+def _split(ws: list) -> tuple:
+    return tuple(ws) + (None,) * (4 - len(ws))
+
+
+# ============================================================================ gradient checks (float64)
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("reverse", [False, True])
+def test_rnn_layer_gradcheck(rng, nonlinearity, reverse):
+    x, h0 = rng.standard_normal((L, N, I)), rng.standard_normal((N, H))
+    ws = _params(rng, 1)
+    if nonlinearity == "relu":  # keep pre-activations away from the kink
+        ws[3] = ws[3] + 0.5
+
+    def fn(x, h0, *ws):
+        return R.rnn_layer(x, h0, *ws, nonlinearity=nonlinearity, reverse=reverse)
+
+    assert gradcheck(fn, [x, h0, *ws])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_layer_gradcheck(rng, reverse, bias):
+    x, h0, c0 = rng.standard_normal((L, N, I)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    ws = _params(rng, 4, bias)
+    assert gradcheck(lambda x, h0, c0, *w: R.lstm_layer(x, (h0, c0), *_split(w), reverse=reverse), [x, h0, c0, *ws])
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("bias", [True, False])
+def test_gru_layer_gradcheck(rng, reverse, bias):
+    x, h0 = rng.standard_normal((L, N, I)), rng.standard_normal((N, H))
+    ws = _params(rng, 3, bias)
+    assert gradcheck(lambda x, h0, *w: R.gru_layer(x, h0, *_split(w), reverse=reverse), [x, h0, *ws])
+
+
+def test_layers_gradcheck_without_initial_state(rng):
+    x = rng.standard_normal((L, N, I))
+    assert gradcheck(lambda x, *w: R.lstm_layer(x, None, *w), [x, *_params(rng, 4)])
+    assert gradcheck(lambda x, *w: R.gru_layer(x, None, *w), [x, *_params(rng, 3)])
+    assert gradcheck(lambda x, *w: R.rnn_layer(x, None, *w), [x, *_params(rng, 1)])
+
+
+def test_cells_gradcheck(rng):
+    x, h, c = rng.standard_normal((N, I)), rng.standard_normal((N, H)), rng.standard_normal((N, H))
+    assert gradcheck(lambda x, h, c, *w: R.lstm_cell(x, (h, c), *w), [x, h, c, *_params(rng, 4)])
+    assert gradcheck(lambda x, h, *w: R.gru_cell(x, h, *w), [x, h, *_params(rng, 3)])
+    assert gradcheck(lambda x, h, *w: R.rnn_cell(x, h, *w), [x, h, *_params(rng, 1)])
+    ws = _params(rng, 1)
+    ws[3] = ws[3] + 0.5
+    assert gradcheck(lambda x, h, *w: R.rnn_cell(x, h, *w, nonlinearity="relu"), [x, h, *ws])
+
+
+def test_gradcheck_catches_a_wrong_kernel(rng, monkeypatch):
+    """The checks above can fail: a perturbed backward is caught."""
+    from myelin.nn.functional import _rnn_kernels as K
+
+    real = K.gru_backward
+
+    def wrong(*args):
+        dx, states, *rest = real(*args)
+        return (dx * 1.01, states, *rest)
+
+    monkeypatch.setattr(K, "gru_backward", wrong)
+    x = rng.standard_normal((L, N, I))
+    with pytest.raises(AssertionError):
+        gradcheck(lambda x, *w: R.gru_layer(x, None, *w), [x, *_params(rng, 3)])
+
+
+# ============================================================================ PyTorch parity (float32)
+_MODES = {"rnn_tanh": (RNN, "RNN", {"nonlinearity": "tanh"}), "rnn_relu": (RNN, "RNN", {"nonlinearity": "relu"}),
+          "lstm": (LSTM, "LSTM", {}), "gru": (GRU, "GRU", {})}
+
+
+def _twins(torch, mode: str, input_size: int = 5, hidden: int = 6, **kwargs):
+    cls, tname, extra = _MODES[mode]
+    m = cls(input_size, hidden, **extra, **kwargs)
+    t = getattr(torch.nn, tname)(input_size, hidden, **extra, **kwargs)
+    assert list(m.state_dict()) == list(t.state_dict())
+    for k, v in t.state_dict().items():
+        assert m.state_dict()[k].shape == tuple(v.shape), k
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    return m, t
+
+
+def _check_parity(torch, m, t, mode, x_np, states_np, use_output=True):
+    """Same outputs, final states and gradients (input, initial states, every parameter)."""
+    rng = np.random.default_rng(7)
+    xm = myelin.tensor(x_np, requires_grad=True)
+    xt = torch.tensor(x_np, requires_grad=True)
+    sm = [myelin.tensor(s, requires_grad=True) for s in states_np]
+    st = [torch.tensor(s, requires_grad=True) for s in states_np]
+    lstm = mode == "lstm"
+    if lstm:
+        out_m, fin_m = m(xm, tuple(sm) if sm else None)
+        out_t, fin_t = t(xt, tuple(st) if st else None)
+    else:
+        out_m, fm = m(xm, sm[0] if sm else None)
+        out_t, ft = t(xt, st[0] if st else None)
+        fin_m, fin_t = (fm,), (ft,)
+    assert out_m.dtype == np.float32
+    assert_close(out_m, out_t, RTOL, ATOL, "output")
+    for a, b in zip(fin_m, fin_t):
+        assert_close(a, b, RTOL, ATOL, "final state")
+    loss_m = loss_t = 0
+    pairs = ([(out_m, out_t)] if use_output else []) + list(zip(fin_m, fin_t))
+    for a, b in pairs:
+        w = rng.standard_normal(a.shape).astype(np.float32)
+        loss_m = loss_m + (a * myelin.tensor(w)).sum()
+        loss_t = loss_t + (b * torch.tensor(w)).sum()
+    loss_m.backward()
+    loss_t.backward()
+    assert_close(xm.grad, xt.grad, RTOL, ATOL, "input grad")
+    for a, b in zip(sm, st):
+        assert_close(a.grad, b.grad, RTOL, ATOL, "initial state grad")
+    tp = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        assert p.grad is not None and p.grad.dtype == np.float32, name
+        assert_close(p.grad, tp[name].grad, RTOL, ATOL, name)
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+@pytest.mark.parametrize("num_layers,bidirectional", [(1, False), (1, True), (2, False), (2, True)])
+@pytest.mark.parametrize("batch_first,bias,with_states", list(itertools.product([False, True], repeat=3)))
+def test_module_parity(torch, mode, num_layers, bidirectional, batch_first, bias, with_states):
+    m, t = _twins(torch, mode, num_layers=num_layers, bidirectional=bidirectional, batch_first=batch_first,
+                  bias=bias)
+    rng = np.random.default_rng(1)
+    seq, batch, D = 6, 3, 2 if bidirectional else 1
+    x = rng.standard_normal((batch, seq, 5) if batch_first else (seq, batch, 5)).astype(np.float32)
+    n_states = 2 if mode == "lstm" else 1
+    states = [rng.standard_normal((num_layers * D, batch, 6)).astype(np.float32) for _ in range(n_states)]
+    _check_parity(torch, m, t, mode, x, states if with_states else [])
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+@pytest.mark.parametrize("with_states", [False, True])
+def test_module_parity_unbatched(torch, mode, with_states):
+    m, t = _twins(torch, mode, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((7, 5)).astype(np.float32)
+    n_states = 2 if mode == "lstm" else 1
+    states = [rng.standard_normal((4, 6)).astype(np.float32) for _ in range(n_states)] if with_states else []
+    _check_parity(torch, m, t, mode, x, states)
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+def test_parity_when_only_the_final_state_is_used(torch, mode):
+    """The benchmark's pattern: the loss reads h_n (and c_n), never the output sequence."""
+    m, t = _twins(torch, mode, input_size=8, hidden=16, num_layers=2, batch_first=True)
+    x = np.random.default_rng(3).standard_normal((4, 12, 8)).astype(np.float32)
+    _check_parity(torch, m, t, mode, x, [], use_output=False)
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+def test_parity_longer_sequence_realistic_sizes(torch, mode):
+    m, t = _twins(torch, mode, input_size=16, hidden=32, batch_first=True)
+    x = np.random.default_rng(4).standard_normal((8, 40, 16)).astype(np.float32)
+    _check_parity(torch, m, t, mode, x, [])
+
+
+def test_twins_differ_without_loading_weights(torch):
+    """The parity checks can fail: a model with its own initial weights does not match."""
+    m, t = LSTM(5, 6), torch.nn.LSTM(5, 6)
+    x = np.ones((3, 2, 5), np.float32)
+    with pytest.raises(AssertionError):
+        assert_close(m(myelin.tensor(x))[0], t(torch.tensor(x))[0], RTOL, ATOL)
+
+
+# ============================================================================ cells parity
+_CELLS = {"rnn_tanh": (RNNCell, "RNNCell", {"nonlinearity": "tanh"}),
+          "rnn_relu": (RNNCell, "RNNCell", {"nonlinearity": "relu"}),
+          "lstm": (LSTMCell, "LSTMCell", {}), "gru": (GRUCell, "GRUCell", {})}
+
+
+@pytest.mark.parametrize("mode", list(_CELLS))
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("with_state", [True, False])
+@pytest.mark.parametrize("batched", [True, False])
+def test_cell_parity(torch, mode, bias, with_state, batched):
+    cls, tname, extra = _CELLS[mode]
+    m, t = cls(5, 6, bias=bias, **extra), getattr(torch.nn, tname)(5, 6, bias=bias, **extra)
+    assert list(m.state_dict()) == list(t.state_dict())
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    rng = np.random.default_rng(5)
+    lead = (3,) if batched else ()
+    x = rng.standard_normal(lead + (5,)).astype(np.float32)
+    n_states = 2 if mode == "lstm" else 1
+    states = [rng.standard_normal(lead + (6,)).astype(np.float32) for _ in range(n_states)] if with_state else []
+    xm, xt = myelin.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    sm = [myelin.tensor(s, requires_grad=True) for s in states]
+    st = [torch.tensor(s, requires_grad=True) for s in states]
+    if mode == "lstm":
+        om, ot = m(xm, tuple(sm) if sm else None), t(xt, tuple(st) if st else None)
+    else:
+        om, ot = (m(xm, sm[0] if sm else None),), (t(xt, st[0] if st else None),)
+    w = [rng.standard_normal(o.shape).astype(np.float32) for o in om]
+    sum((a * myelin.tensor(c)).sum() for a, c in zip(om, w)).backward()
+    sum((b * torch.tensor(c)).sum() for b, c in zip(ot, w)).backward()
+    for a, b in zip(om, ot):
+        assert a.shape == tuple(b.shape)
+        assert_close(a, b, RTOL, ATOL, "cell output")
+    assert_close(xm.grad, xt.grad, RTOL, ATOL, "input grad")
+    for a, b in zip(sm, st):
+        assert_close(a.grad, b.grad, RTOL, ATOL, "state grad")
+    tp = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        assert_close(p.grad, tp[name].grad, RTOL, ATOL, name)
+
+
+# ============================================================================ dropout between layers
+def _dropout_probe(p: float) -> RNN:
+    """Two ReLU layers where layer 2 copies its (dropped-out) input: output = dropout(layer-1 output)."""
+    m = RNN(4, 8, num_layers=2, nonlinearity="relu", dropout=p)
+    sd = {k: np.zeros_like(v) for k, v in m.state_dict().items()}
+    sd["weight_ih_l0"] = np.full((8, 4), 0.25, np.float32)
+    sd["bias_ih_l0"] = np.full((8,), 0.5, np.float32)
+    sd["weight_ih_l1"] = np.eye(8, dtype=np.float32)
+    m.load_state_dict(sd)
+    return m
+
+
+def test_dropout_between_layers_active_in_train_off_in_eval():
+    p = 0.3
+    m = _dropout_probe(p)
+    x = myelin.tensor(np.random.default_rng(0).uniform(0.5, 1.5, (50, 40, 4)).astype(np.float32))
+    m.eval()
+    clean = m(x)[0].data
+    assert (clean > 0).all()
+    np.testing.assert_array_equal(m(x)[0].data, clean)  # deterministic in eval
+    m.train()
+    out = m(x)[0].data
+    dropped = out == 0
+    frac = dropped.mean()
+    sigma = math.sqrt(p * (1 - p) / out.size)
+    assert abs(frac - p) < 5 * sigma, frac
+    np.testing.assert_allclose(out[~dropped], clean[~dropped] / (1 - p), rtol=1e-5)
+    assert not np.array_equal(m(x)[0].data, out)  # a fresh mask each call
+
+
+def test_dropout_is_reproducible_with_manual_seed():
+    m = _dropout_probe(0.5)
+    x = myelin.ones(5, 3, 4)
+    myelin.manual_seed(11)
+    a = m(x)[0].data
+    myelin.manual_seed(11)
+    np.testing.assert_array_equal(m(x)[0].data, a)
+
+
+def test_no_dropout_after_the_last_layer():
+    m = RNN(4, 8, num_layers=1, nonlinearity="relu", dropout=0.0)
+    m.train()
+    x = myelin.ones(5, 3, 4)
+    np.testing.assert_array_equal(m(x)[0].data, m(x)[0].data)
+
+
+# ============================================================================ init, config, graph
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell])
+def test_init_uniform_bound_and_seeded(cls):
+    myelin.manual_seed(3)
+    m = cls(20, 64)
+    bound = 1 / math.sqrt(64)
+    values = np.concatenate([p.data.ravel() for p in m.parameters()])
+    assert values.dtype == np.float32
+    assert np.abs(values).max() <= bound
+    assert abs(values.std() - bound / math.sqrt(3)) < 0.05 * bound
+    myelin.manual_seed(3)
+    np.testing.assert_array_equal(np.concatenate([p.data.ravel() for p in cls(20, 64).parameters()]), values)
+
+
+def test_parameter_shapes_match_pytorch(torch):
+    for kwargs in ({}, {"num_layers": 3, "bidirectional": True}, {"bias": False, "num_layers": 2}):
+        for cls, tcls in ((RNN, torch.nn.RNN), (LSTM, torch.nn.LSTM), (GRU, torch.nn.GRU)):
+            ours = {k: v.shape for k, v in cls(7, 5, **kwargs).state_dict().items()}
+            assert ours == {k: tuple(v.shape) for k, v in tcls(7, 5, **kwargs).state_dict().items()}
+
+
+def test_config_round_trip():
+    from myelin.nn.registry import from_config
+
+    m = LSTM(4, 6, num_layers=2, batch_first=True, dropout=0.25, bidirectional=True)
+    cfg = m.get_config()
+    assert cfg["type"] == "LSTM" and cfg["args"]["hidden_size"] == 6
+    m2 = from_config(cfg)
+    assert isinstance(m2, LSTM) and repr(m2) == repr(m)
+    assert repr(RNN(3, 4, nonlinearity="relu")) == "RNN(3, 4, nonlinearity='relu')"
+
+
+def _graph_ops(t: myelin.Tensor) -> list[str]:
+    seen, stack, ops = set(), [t], []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        if n._backward is not None:
+            ops.append(n._op)
+        stack.extend(n._parents)
+    return ops
+
+
+def test_one_node_per_layer_and_direction_independent_of_length():
+    m = LSTM(4, 5, num_layers=2, bidirectional=True)
+    sizes = []
+    for seq in (3, 40):
+        out, (h, c) = m(myelin.randn(seq, 2, 4))
+        ops = _graph_ops(out.sum() + h.sum() + c.sum())
+        assert ops.count("lstm") == 4
+        sizes.append(len(ops))
+    assert sizes[0] == sizes[1]
+
+
+def test_no_graph_under_no_grad():
+    m = GRU(4, 5)
+    with myelin.no_grad():
+        out, h = m(myelin.randn(6, 2, 4))
+    assert not out.requires_grad and out.grad_fn is None and not h.requires_grad
+
+
+def test_backward_twice_with_retain_graph_accumulates():
+    m = LSTM(3, 4)
+    x = myelin.randn(5, 2, 3)
+    out, (h, c) = m(x)
+    loss = out.sum() + c.sum()
+    loss.backward(retain_graph=True)
+    first = m.weight_hh_l0.grad.copy()
+    loss.backward()
+    np.testing.assert_allclose(m.weight_hh_l0.grad, 2 * first, rtol=1e-6)
+    with pytest.raises(RuntimeError):
+        h.sum().backward()  # the graph was freed by the second backward
+
+
+def test_input_gradient_skipped_when_not_required():
+    m = GRU(3, 4)
+    x = myelin.randn(5, 2, 3)
+    m(x)[1].sum().backward()
+    assert x.grad is None and m.weight_ih_l0.grad is not None
+
+
+# ============================================================================ errors
+class _Net(Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.encoder = LSTM(64, 128, batch_first=True)
+
+    def forward(self, x):
+        return self.encoder(x)
+
+
+def test_wrong_input_size_names_module_place_and_shapes():
+    net = _Net()
+    with pytest.raises(ValueError) as err:
+        net(myelin.zeros(32, 50, 32))
+    assert str(err.value) == "LSTM(64, 128, batch_first=True) at 'encoder' expected input (N, L, 64), got (32, 50, 32)"
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 5), (5,), (3, 2, 0)])
+def test_wrong_input_dims(shape):
+    with pytest.raises(ValueError, match=r"expected input \(L, N, 5\) or unbatched|expected input"):
+        GRU(5, 4)(myelin.zeros(*shape))
+
+
+def test_wrong_initial_state_shapes():
+    m = LSTM(5, 4, num_layers=2)
+    x = myelin.zeros(3, 6, 5)
+    good = myelin.zeros(2, 6, 4)
+    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 6, 4\), got \(1, 6, 4\)"):
+        m(x, (myelin.zeros(1, 6, 4), good))
+    with pytest.raises(ValueError, match=r"expected c0 of shape \(2, 6, 4\), got \(2, 6, 5\)"):
+        m(x, (good, myelin.zeros(2, 6, 5)))
+    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 6, 4\)"):
+        GRU(5, 4, num_layers=2)(x, myelin.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"expected hx of shape \(3, 4\), got \(2, 4\)"):
+        GRUCell(5, 4)(myelin.zeros(3, 5), myelin.zeros(2, 4))
+    with pytest.raises(ValueError, match="tuple"):
+        m(x, good)
+
+
+def test_constructor_errors():
+    with pytest.raises(NotImplementedError, match="proj_size"):
+        LSTM(4, 8, proj_size=2)
+    with pytest.raises(ValueError, match="nonlinearity"):
+        RNN(4, 8, nonlinearity="sigmoid")
+    with pytest.raises(ValueError, match="dropout"):
+        GRU(4, 8, num_layers=2, dropout=1.5)
+    with pytest.raises(ValueError, match="hidden_size"):
+        LSTM(4, 0)
+    with pytest.warns(UserWarning, match="dropout"):
+        LSTM(4, 8, dropout=0.2)
