@@ -1,6 +1,6 @@
 """One training step of a recurrent classifier, Myelin vs PyTorch in the same process.
 
-    python benchmarks/bench_rnn.py [--repeats 30] [--warmup 5] [--profile]
+    python benchmarks/bench_rnn.py [--repeats 30] [--warmup 5] [--clock wall|cpu] [--profile]
 
 Model: ``LSTM(64, 128, batch_first=True)`` (then the same with ``GRU``), input (32, 50, 64),
 the last hidden state -> ``Linear(128, 10)`` -> cross-entropy, backward. Both libraries get
@@ -8,6 +8,10 @@ the same weights and data; steps alternate between the two after a warm-up, and 
 as many threads as NumPy's BLAS. Prints the median (and min) milliseconds and the ratio
 Myelin / PyTorch, plus PyTorch without oneDNN (its portable per-step path) for reference, and
 the NumPy calls per time step of the fused kernels (counted, not estimated).
+
+``--clock cpu`` times with the process CPU clock instead of the wall clock: on a machine shared
+with other jobs it is far steadier, and comparable between the libraries when both run one
+thread (``OPENBLAS_NUM_THREADS=1``; PyTorch then gets one thread too).
 
 This is a measurement, not a test: nothing here decides pass or fail.
 """
@@ -19,7 +23,8 @@ import os
 import statistics
 import time
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,16 +88,17 @@ def make_pair(kind: str, torch: Any) -> tuple[Callable[[], float], Callable[[], 
     return step_myelin, step_torch
 
 
-def time_alternating(fns: list[Callable[[], float]], repeats: int, warmup: int) -> list[list[float]]:
+def time_alternating(fns: list[Callable[[], float]], repeats: int, warmup: int,
+                     clock: Callable[[], float] = time.perf_counter) -> list[list[float]]:
     for _ in range(warmup):
         for f in fns:
             f()
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeats):
         for f, acc in zip(fns, times):
-            t0 = time.perf_counter()
+            t0 = clock()
             f()
-            acc.append((time.perf_counter() - t0) * 1e3)
+            acc.append((clock() - t0) * 1e3)
     return times
 
 
@@ -127,13 +133,15 @@ def calls_per_step(kind: str) -> tuple[int, int]:
     real_np = K.np
     try:
         for length in (SEQ, SEQ + 1):
-            proxy = _CountingNumPy()
-            K.np = proxy
             x = rng.standard_normal((length, BATCH, IN)).astype(np.float32)
-            out, finals, ctx = fwd(x, *([None] * n_states), *w, keep=True)
-            n_fwd = sum(proxy.counts.values())
-            bwd(ctx, None, [np.ones_like(finals[0])] + [None] * (n_states - 1),
-                (False,) + (False,) * n_states + (True,) * 4)
+            for _ in range(2):  # the first run warms the kernels' buffer pool
+                proxy = _CountingNumPy()
+                K.np = proxy
+                _, finals, ctx = fwd(x, *([None] * n_states), *w, keep=True)
+                n_fwd = sum(proxy.counts.values())
+                bwd(ctx, None, [np.ones_like(finals[0])] + [None] * (n_states - 1),
+                    (False,) + (False,) * n_states + (True,) * 4)
+                del ctx
             result.append((n_fwd, sum(proxy.counts.values()) - n_fwd))
     finally:
         K.np = real_np
@@ -144,6 +152,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall")
     parser.add_argument("--profile", action="store_true", help="profile the Myelin LSTM step with pyinstrument")
     args = parser.parse_args()
     import torch
@@ -152,7 +161,8 @@ def main() -> None:
     torch.set_num_threads(threads)
     print(f"NumPy {np.__version__} (BLAS threads: {threads}), torch {torch.__version__} "
           f"(threads: {torch.get_num_threads()}); batch {BATCH}, seq {SEQ}, {IN} -> {HIDDEN}, "
-          f"{args.repeats} alternating repeats after {args.warmup} warm-up")
+          f"{args.repeats} alternating repeats after {args.warmup} warm-up, {args.clock} clock")
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     for kind in ("LSTM", "GRU"):
         mine, theirs = make_pair(kind, torch)
 
@@ -160,7 +170,7 @@ def main() -> None:
             with torch.backends.mkldnn.flags(enabled=False):
                 return f()
 
-        tm, tt, tp = time_alternating([mine, theirs, theirs_portable], args.repeats, args.warmup)
+        tm, tt, tp = time_alternating([mine, theirs, theirs_portable], args.repeats, args.warmup, clock)
         med = [statistics.median(v) for v in (tm, tt, tp)]
         fwd, bwd = calls_per_step(kind)
         print(f"{kind}: myelin {med[0]:7.2f} ms (min {min(tm):6.2f})   torch {med[1]:7.2f} ms (min {min(tt):6.2f})"

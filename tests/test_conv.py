@@ -46,6 +46,11 @@ def test_conv2d_gradcheck(rng, kwargs):
     assert gradcheck(lambda x, w, b: conv2d(x, w, b, **kwargs), [x, w, b])
 
 
+def test_conv2d_depthwise_multiplier_gradcheck(rng):
+    x, w, b = _t(rng, 2, 2, 5, 6, dtype=np.float64), _t(rng, 6, 1, 3, 2, dtype=np.float64), _t(rng, 6, dtype=np.float64)
+    assert gradcheck(lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2), [x, w, b])
+
+
 def test_conv2d_gradcheck_no_bias_unbatched(rng):
     x, w = _t(rng, 3, 5, 4, dtype=np.float64), _t(rng, 2, 3, 2, 2, dtype=np.float64)
     assert gradcheck(lambda x, w: conv2d(x, w, None, stride=(1, 2), padding=1), [x, w])

@@ -368,6 +368,17 @@ class BatchArithmetic(Module):
         return y - y.sum(dim=0) / x.shape[0] + y * (1.0 / len(x))
 
 
+class RecordedArguments(Module):
+    """Functional activations as they look once ``make_node`` records their arguments."""
+
+    def forward(self, x):
+        a = x.data
+        leaky = make_node(np.where(a > 0, a, 0.2 * a), (x,), lambda g: (g,), "leaky_relu", {"negative_slope": 0.2})
+        clip = make_node(np.clip(a, -0.5, 0.7), (x,), lambda g: (g,), "hardtanh", {"min_val": -0.5, "max_val": 0.7})
+        soft = make_node(np.logaddexp(0, 2 * a) / 2, (x,), lambda g: (g,), "softplus", {"beta": 2.0, "threshold": 30})
+        return leaky + clip + soft
+
+
 rng_ids = np.random.default_rng(5)
 CUSTOM = {
     "functional": (Functional, vec(5), (2, 5)),
@@ -375,6 +386,7 @@ CUSTOM = {
     "table_lookup": (TableLookup, lambda b: rng_ids.integers(0, 10, (b, 4)), (1, 5)),
     "states_in_forward": (StatesInForward, seq(5, 4), (1, 5)),
     "batch_arithmetic": (BatchArithmetic, vec(4), (2, 5)),
+    "recorded_arguments": (RecordedArguments, vec(6), (1, 5)),
     "maxpool_ceil_indices": (lambda: MaxPool2d(3, stride=2, ceil_mode=True, return_indices=True), img(2, 10, 9),
                              (1, 5)),
 }
@@ -408,6 +420,7 @@ def test_static_batch_and_names(tmp_path):
     assert [i.name for i in proto.graph.input] == ["x"]
     assert [o.name for o in proto.graph.output] == ["y"]
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
+    assert {i.name for i in proto.graph.initializer} == set(model.state_dict())  # weights keep their names
     dynamic = export(model, rand(4, 3), tmp_path / "d.onnx")
     assert dynamic.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
 
@@ -432,6 +445,20 @@ def test_unsupported_op_names_op_and_module(tmp_path):
     with pytest.raises(ONNXExportError, match=r"op 'cumsum' in forward of '1'.*test_onnx\.py"):
         export(model, rand(2, 4), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
+
+
+class FunctionalConv(Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.weight = Parameter(rand(2, 3, 3, 3))
+
+    def forward(self, x):  # stands for F.conv2d, which records no arguments
+        return make_node(x.data[:, :2, 1:-1, 1:-1] * 0, (x, self.weight), lambda g: (None, None), "conv2d")
+
+
+def test_functional_op_without_arguments_suggests_the_layer(tmp_path):
+    with pytest.raises(ONNXExportError, match=r"op 'conv2d' in forward of 'FunctionalConv'.*use the layer nn\.Conv2d"):
+        export(FunctionalConv(), rand(2, 3, 5, 5), tmp_path / "m.onnx")
 
 
 class WithLoss(Module):

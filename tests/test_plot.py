@@ -118,10 +118,10 @@ def test_gradient_flow_from_monitor_history_and_json(trained, tmp_path):
 def test_decision_boundary_and_hidden_neurons(trained, moons, tmp_path):
     model, _, _ = trained
     x, y = moons
-    fig = plot.decision_boundary(model, x, y, path=tmp_path / "d.png")
+    fig = plot.decision_boundary(model, x, y, resolution=80, path=tmp_path / "d.png")
     img = _check_png(tmp_path / "d.png", fig)
     assert len(fig.axes) == 1
-    fig = plot.decision_boundary(model, x, y, hidden_neurons=True, path=tmp_path / "dh.png")
+    fig = plot.decision_boundary(model, x, y, hidden_neurons=True, resolution=80, path=tmp_path / "dh.png")
     _check_png(tmp_path / "dh.png", fig)
     assert len(fig.axes) == 1 + 8
     assert fig.axes[1].get_title() == "neuron 0"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -203,6 +204,7 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert img.var() > 1e-3
     colours = np.unique((img[..., :3] * 255).astype(np.uint8).reshape(-1, 3), axis=0)
     assert len(colours) > 50  # text, tables and figures, not a blank or single-colour page
-    keep = Path(__file__).resolve().parents[1] / ".pytest_cache" / "report_screenshot.png"
-    keep.parent.mkdir(exist_ok=True)
-    shutil.copyfile(shot, keep)  # for a human to look at
+    keep = os.environ.get("MYELIN_SCREENSHOT_DIR")  # set it to look at the page yourself
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(keep) / "report_screenshot.png")

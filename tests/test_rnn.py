@@ -356,6 +356,32 @@ def test_backward_twice_with_retain_graph_accumulates():
         h.sum().backward()  # the graph was freed by the second backward
 
 
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize("grad", [True, False])
+def test_results_survive_later_calls(cls, grad):
+    """Work arrays are reused across calls; outputs and final states handed out never are."""
+    m = cls(3, 4, num_layers=2)
+    x1, x2 = myelin.randn(6, 2, 3), myelin.randn(9, 2, 3)
+    with myelin.no_grad():
+        expected = m(x1)
+    with myelin.set_grad_enabled(grad):
+        first = m(x1)
+        for _ in range(3):
+            later = m(x2)
+            if grad:
+                (later[0].sum() + later[0].mean()).backward()
+    flat = lambda r: [r[0], *(r[1] if isinstance(r[1], tuple) else (r[1],))]
+    for a, b in zip(flat(first), flat(expected)):
+        np.testing.assert_array_equal(a.data, b.data)
+    if grad:
+        m.zero_grad()
+        flat(first)[-1].sum().backward()  # the first graph's saved activations are intact
+        w = m.weight_hh_l0.grad.copy()
+        m.zero_grad()
+        flat(cls.forward(m, x1))[-1].sum().backward()
+        np.testing.assert_allclose(w - m.weight_hh_l0.grad, 0, atol=1e-6)
+
+
 def test_input_gradient_skipped_when_not_required():
     m = GRU(3, 4)
     x = myelin.randn(5, 2, 3)

@@ -8,6 +8,7 @@ Images are ``(N, C, H, W)``; tabular rows ``(N, D)``; text windows int64 ``(N, T
 from __future__ import annotations
 
 import csv
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,7 +106,7 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
             return {k: f[k] for k in f.files}
     except ValueError as exc:
         raise CLIError(f"{path}: unreadable npz file ({' '.join(str(exc).split())})") from None
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
         raise CLIError(f"{path}: not a valid npz file ({exc.__class__.__name__}: {exc})") from None
 
 

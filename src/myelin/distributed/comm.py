@@ -34,6 +34,7 @@ __all__ = [
     "launched_world_size",
     "main_only",
     "rank",
+    "reduce_metrics",
     "world_size",
 ]
 
@@ -336,6 +337,24 @@ def allreduce_sum(values: Sequence[float]) -> list[float]:
     """Element-wise sums of ``values`` over the ranks, in float64 (epoch loss sums, sample counts)."""
     buf = np.array(values, dtype=np.float64).reshape(-1)
     return [float(v) for v in get_communicator().allreduce_(buf)]
+
+
+def reduce_metrics(metrics: Sequence[Any], loss_sum: float = 0.0, count: float = 0.0) -> tuple[float, float]:
+    """Sum an epoch's running loss, sample count and metric states over the ranks, in one Allreduce.
+
+    Each metric's ``state()`` (a list of sums, e.g. ``[total, count]``) is replaced by the global sums
+    through ``load_state``; returns the global ``(loss_sum, count)``. A no-op with one process.
+    """
+    comm = get_communicator()
+    if comm.size == 1:
+        return loss_sum, count
+    states = [list(m.state()) for m in metrics]
+    flat = allreduce_sum([loss_sum, count, *(v for s in states for v in s)])
+    pos = 2
+    for m, s in zip(metrics, states):
+        m.load_state(flat[pos:pos + len(s)])
+        pos += len(s)
+    return flat[0], flat[1]
 
 
 def _json_default(obj: Any) -> Any:

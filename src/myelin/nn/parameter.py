@@ -19,7 +19,12 @@ class Parameter(Tensor):
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty((0,), dtype=np.float32)
-        arr = data.data if isinstance(data, Tensor) else _default_array(data)
+        if isinstance(data, Tensor):
+            arr = data.data
+        elif isinstance(data, np.ndarray) and data.dtype.kind == "f" and data.dtype != np.float16:
+            arr = data  # share memory, as torch.nn.Parameter does
+        else:
+            arr = _default_array(data)
         super().__init__(arr, requires_grad=False)
         self.data = arr
         if requires_grad:

@@ -16,7 +16,7 @@ from . import rnn, spatial
 from .errors import ONNXExportError
 from .graph import Graph, onnx_dtype
 from .modules import LAYER_CONVERTERS, is_opaque
-from .ops import OP_CONVERTERS
+from .ops import OP_CONVERTERS, module_hint
 from .trace import LayerCall, OpCall, Trace, flatten_tensors, trace_model
 
 __all__ = ["describe", "export_model"]
@@ -131,7 +131,7 @@ def _convert(g: Graph, r1: Any, r2: Any) -> None:
     if isinstance(r1, OpCall):
         converter = OP_CONVERTERS.get(r1.op)
         if converter is None:
-            raise ONNXExportError(f"cannot export {g.where}: no ONNX converter for this op")
+            raise ONNXExportError(f"cannot export {g.where}: no ONNX converter for this op{module_hint(r1.op)}")
         g.scope = ""
         name = converter(g, r1, r2)
         g.bind(r1.out, r2.out, name)

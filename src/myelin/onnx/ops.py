@@ -16,7 +16,7 @@ from .graph import Graph, onnx_dtype
 from .indexing import convert_index
 from .trace import OpCall
 
-__all__ = ["OP_CONVERTERS", "gelu", "linear", "reshape_like", "softplus"]
+__all__ = ["OP_CONVERTERS", "gelu", "linear", "module_hint", "reshape_like", "softplus"]
 
 Converter = Callable[[Graph, OpCall, OpCall], str]
 OP_CONVERTERS: dict[str, Converter] = {}
@@ -146,6 +146,60 @@ def _linear(g: Graph, r1: OpCall, r2: OpCall) -> str:
     dt = _out_dtype(r1)
     b = arg(g, r1, r2, 2, dt) if len(r1.parents) == 3 else None
     return linear(g, arg(g, r1, r2, 0, dt), arg(g, r1, r2, 1, dt), b, r1.parents[0].ndim)
+
+
+_MODULE_FOR = {
+    "leaky_relu": "nn.LeakyReLU(negative_slope)", "elu": "nn.ELU(alpha)", "hardtanh": "nn.Hardtanh(min_val, max_val)",
+    "softplus": "nn.Softplus(beta, threshold)", "conv1d": "nn.Conv1d", "conv2d": "nn.Conv2d",
+    "max_pool2d": "nn.MaxPool2d", "avg_pool2d": "nn.AvgPool2d", "adaptive_avg_pool2d": "nn.AdaptiveAvgPool2d",
+    "adaptive_max_pool2d": "nn.AdaptiveMaxPool2d", "batch_norm": "nn.BatchNorm1d/2d", "layer_norm": "nn.LayerNorm",
+    "embedding": "nn.Embedding", "dropout": "nn.Dropout (or call model.eval())", "pad2d": "myelin.pad",
+}
+
+
+def module_hint(op: str) -> str:
+    """Advice for a functional op that cannot be exported from a custom forward."""
+    module = _MODULE_FOR.get(op) or next((m for k, m in _MODULE_FOR.items() if op.startswith(k)), None)
+    return f"; use the layer {module} instead of the function" if module else ""
+
+
+def _with_attrs(*keys: str) -> Callable[[Callable[..., str]], Converter]:
+    """A functional activation whose arguments are needed: exportable once ``make_node`` records them."""
+
+    def deco(fn: Callable[..., str]) -> Converter:
+        def convert(g: Graph, r1: OpCall, r2: OpCall) -> str:
+            if r1.attrs is None or any(k not in r1.attrs for k in keys):
+                raise ONNXExportError(f"cannot export {g.where}: the function did not record its arguments "
+                                      f"({', '.join(keys)}){module_hint(r1.op)}")
+            return fn(g, arg(g, r1, r2, 0), _out_dtype(r1), *(attr(g, r1, r2, k) for k in keys))
+
+        return convert
+
+    return deco
+
+
+@_register("leaky_relu")
+@_with_attrs("negative_slope")
+def _leaky_relu(g: Graph, x: str, dt: Any, slope: float) -> str:
+    return g.node("LeakyRelu", [x], alpha=float(slope))
+
+
+@_register("elu")
+@_with_attrs("alpha")
+def _elu(g: Graph, x: str, dt: Any, alpha: float) -> str:
+    return g.node("Elu", [x], alpha=float(alpha))
+
+
+@_register("hardtanh")
+@_with_attrs("min_val", "max_val")
+def _hardtanh(g: Graph, x: str, dt: Any, lo: float, hi: float) -> str:
+    return g.node("Clip", [x, g.scalar(lo, dt), g.scalar(hi, dt)])
+
+
+@_register("softplus")
+@_with_attrs("beta", "threshold")
+def _softplus(g: Graph, x: str, dt: Any, beta: float, threshold: float) -> str:
+    return softplus(g, x, float(beta), float(threshold), dt)
 
 
 @_register("silu")

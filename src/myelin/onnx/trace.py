@@ -26,6 +26,7 @@ from ..nn.module import Module
 __all__ = ["LayerCall", "OpCall", "Trace", "flatten_tensors", "trace_model"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_MISSING = object()
 
 
 @dataclass
@@ -155,5 +156,3 @@ def trace_model(model: Module, example: Any, is_opaque: Callable[[Module], bool]
             m.__dict__["training"] = mode
     return trace
 
-
-_MISSING = object()

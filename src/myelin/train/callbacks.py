@@ -243,8 +243,10 @@ class CSVLogger(Callback):
         self.separator = separator
 
     def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        from ..distributed import is_main
+
         history = self.history
-        if history is None:
+        if history is None or not is_main():  # under mpirun only rank 0 writes
             return
         from ..io.safetensors_file import atomic_write
 

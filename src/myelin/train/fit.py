@@ -149,11 +149,15 @@ class _Trainer:
         self.epoch_rng_state: dict[str, Any] | None = None
         self.loss_sum, self.count, self.epoch_start = 0.0, 0, 0.0
         self._resume_partial: tuple[int, dict[str, Any], dict[str, Any] | None] | None = None
+        self.dist: Any = None  # the myelin.distributed module when fit(distributed=True)
 
     # checkpoints -------------------------------------------------------------------------------
     def save_checkpoint(self, path: Any, partial: bool = False) -> None:
         """Write the whole training state; ``partial`` also keeps an unfinished epoch's progress."""
         from ..io.checkpoint import save_checkpoint
+
+        if self.dist is not None and not self.dist.is_main():  # one writer: rank 0
+            return
 
         partial_state, batch = None, 0
         if partial and self.in_epoch and self.batch > 0:
@@ -162,6 +166,7 @@ class _Trainer:
                 "epoch_rng_state": self.epoch_rng_state, "loss_sum": self.loss_sum, "count": self.count,
                 "metrics": {m.name: m.state() for m in self.metrics},
                 "elapsed": time.perf_counter() - self.epoch_start,
+                "world_size": self.dist.world_size() if self.dist is not None else 1,
             }
         save_checkpoint(
             path, self.model, optimizer=self.optimizer, scheduler=self.scheduler, epoch=self.epochs_done,
@@ -190,6 +195,12 @@ class _Trainer:
                     f"{ckpt.source}: checkpoint is {ckpt.batch} batches into an epoch but has no partial state"
                 )
             check_rng_state(ckpt.partial.get("epoch_rng_state"), ckpt.source)
+            ranks = self.dist.world_size() if self.dist is not None else 1
+            if ckpt.partial.get("world_size", 1) != ranks:
+                raise ModelFileError(
+                    f"{ckpt.source}: this checkpoint stopped mid-epoch on {ckpt.partial.get('world_size', 1)} "
+                    f"rank(s); resume it on as many (now {ranks}), or resume an end-of-epoch checkpoint"
+                )
             self._resume_partial = (ckpt.batch, ckpt.partial, ckpt.rng_state)
 
     def _restore_partial(self, it: Iterator[Any], skip: int, partial: dict[str, Any], rng: Any) -> float:
@@ -212,10 +223,14 @@ class _Trainer:
             raise ModelFileError(f"checkpoint: bad partial-epoch state: {type(exc).__name__}: {exc}") from None
 
     # the loop ------------------------------------------------------------------------------------
+    def _should_stop(self) -> bool:
+        stop = self.interrupt.flag or self.callbacks.stop_training
+        return self.dist.any_rank(stop) if self.dist is not None else stop  # all ranks stop at the same batch
+
     def run(self) -> None:
         for epoch in range(self.epochs_done, self.epochs):
             finished = self._run_epoch(epoch)
-            if not finished or self.interrupt.flag or self.callbacks.stop_training:
+            if not finished or self._should_stop():
                 break
 
     def _run_epoch(self, epoch: int) -> bool:
@@ -250,7 +265,7 @@ class _Trainer:
             self.batch = b + 1
             self.callbacks.on_batch_end(b, {"batch": b, "size": n, "loss": value})
             self.progress.batch_end(self.loss_sum / self.count)
-            if (self.interrupt.flag or self.callbacks.stop_training) and (steps is None or b + 1 < steps):
+            if self._should_stop() and (steps is None or b + 1 < steps):
                 return False
         self._end_epoch(epoch)
         return True
@@ -275,6 +290,9 @@ class _Trainer:
         if self.clip is not None:
             from ..nn.utils import clip_grad_norm_
 
+            if self.dist is not None:
+                self.optimizer.synchronize()  # clip the averaged gradient, as one process would
+
             clip_grad_norm_(self.params, self.clip)
         self.optimizer.step()
         if self.per_batch:
@@ -292,6 +310,8 @@ class _Trainer:
                 "the loss stayed finite: training diverged. Try a lower learning rate or clip_grad_norm=1.0.",
                 epoch + 1, self.batch,
             )
+        if self.dist is not None:  # loss and metrics over every rank's samples
+            self.loss_sum, self.count = self.dist.reduce_metrics(self.metrics, self.loss_sum, self.count)
         logs: dict[str, Any] = {"loss": self.loss_sum / self.count if self.count else float("nan")}
         logs.update({m.name: m.result() for m in self.metrics})
         if self.val_loader is not None:
@@ -300,6 +320,8 @@ class _Trainer:
             self.model.train(True)
         logs["lr"] = float(self.optimizer.param_groups[0]["lr"])
         logs["epoch_time"] = time.perf_counter() - self.epoch_start
+        if self.dist is not None:  # rank 0's logs on every rank: callbacks and schedulers decide alike
+            logs = self.dist.broadcast_object(logs)
         if self.scheduler is not None and not self.per_batch:
             if type(self.scheduler).__name__ == "ReduceLROnPlateau":
                 self.scheduler.step(logs.get("val_loss", logs["loss"]))
@@ -330,6 +352,7 @@ def fit(
     shuffle: bool = True,
     seed: int | None = None,
     verbose: Any = "auto",
+    distributed: bool = False,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -364,6 +387,10 @@ def fit(
             the model's initial weights come from before ``fit`` (call ``myelin.manual_seed`` first).
         verbose: ``"auto"``/1: a tqdm bar per epoch on a terminal, one summary line per epoch
             otherwise (stderr); 2: always summary lines; 0: silent.
+        distributed: data-parallel training over MPI (run the script with ``mpirun -n N``; needs
+            ``pip install myelin-nn[mpi]``): ``batch_size`` is the GLOBAL batch, each rank trains on
+            ``batch_size / N`` of it, gradients are averaged with one Allreduce per step, and only rank 0
+            writes checkpoints and progress. See ``myelin.distributed`` and docs/distributed.md.
 
     Ctrl-C (SIGINT, main thread) stops after the current batch: the History of the completed
     epochs is returned (``history.interrupted`` is True), each ModelCheckpoint writes a final,
@@ -384,13 +411,22 @@ def fit(
             raise ValueError("fit: give validation_data or validation_split, not both")
         train_data, validation_data = split_last(train_data, float(validation_split))
     loader = make_loader(train_data, batch_size, shuffle, seed, "fit")
+    dist = None
+    if distributed:
+        from .. import distributed as dist
+
+        dist.init(required=True)
+        loader = dist.shard_loader(loader, seed)  # this rank's share of every global batch
+        optimizer = dist.DistributedOptimizer(optimizer, model)  # checks the ranks agree; step() averages
     val_loader = None
     if validation_data is not None:
         val_loader = make_loader(validation_data, max(batch_size, 256), False, None, "fit: validation_data")
     trainer = _Trainer(
         model, optimizer, scheduler, loader, val_loader, loss_fn, metrics_for(metrics, loss),
-        metrics_for(metrics, loss), Progress(verbose, epochs), epochs, l1, l2, clip_grad_norm,
+        metrics_for(metrics, loss), Progress(verbose if dist is None or dist.is_main() else 0, epochs), epochs,
+        l1, l2, clip_grad_norm,
     )
+    trainer.dist = dist
     history = trainer.history
     cbs = trainer.callbacks = CallbackList([history, *callbacks])
     params = {"epochs": epochs, "steps": len(loader) if hasattr(loader, "__len__") else None,
@@ -400,6 +436,10 @@ def fit(
                     params=params)
     if resume_from is not None:
         trainer.resume(resume_from)
+    if dist is not None:  # rank 0's weights, optimizer, scheduler, RNG and counters on every rank
+        trainer.epochs_done, trainer.step = dist.sync_training_state(
+            model, optimizer, scheduler, [trainer.epochs_done, trainer.step])
+    if resume_from is not None:
         params["initial_epoch"] = trainer.epochs_done
     was_training = getattr(model, "training", True)
     with trainer.interrupt:

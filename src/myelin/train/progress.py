@@ -1,8 +1,9 @@
 """Progress display for ``fit``: a tqdm bar per epoch on a terminal, one summary line per epoch elsewhere.
 
-``verbose``: ``"auto"`` / ``1`` / ``True`` show a bar when the stream (stderr) is a terminal and
-otherwise (log file, CI, notebook capture) exactly one summary line per epoch, never a line per
-step; ``2`` always prints summary lines; ``0`` / ``False`` print nothing.
+``verbose``: ``"auto"`` / ``1`` / ``True`` show a live tqdm bar during each epoch when the stream
+(stderr) is a terminal, replaced at the end of the epoch by the epoch's summary line; elsewhere
+(log file, CI, captured output) exactly one summary line per epoch, never a line per step.
+``2`` always prints only the summary lines; ``0`` / ``False`` print nothing.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Progress:
             return
         self._bar = tqdm(
             total=steps, initial=initial, desc=f"Epoch {epoch + 1}/{self.epochs}", file=self.stream,
-            unit="batch", leave=True, dynamic_ncols=True, mininterval=0.1,
+            unit="batch", leave=False, dynamic_ncols=True, mininterval=0.1,
         )
 
     def batch_end(self, mean_loss: float) -> None:
@@ -81,14 +82,12 @@ class Progress:
             self._bar.update(1)
 
     def epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
-        """Finish the epoch: the bar shows the summary, or one line is written."""
-        summary = format_logs(logs)
+        """Finish the epoch: the bar (if any) is cleared and one summary line is written in its place."""
         if self._bar is not None:
-            self._bar.set_postfix_str(summary, refresh=False)
             self._bar.close()
             self._bar = None
-        elif self.mode == "line":
-            self.stream.write(f"Epoch {epoch + 1}/{self.epochs} - {summary}\n")
+        if self.mode != "silent":
+            self.stream.write(f"Epoch {epoch + 1}/{self.epochs} - {format_logs(logs)}\n")
             self.stream.flush()
 
     def message(self, text: str) -> None:

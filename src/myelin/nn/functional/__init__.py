@@ -49,11 +49,21 @@ __all__ = [
 ]
 
 # Convolution, pooling and the fused recurrent kernels live in their own files.
-from .conv import conv1d, conv2d  # noqa: E402
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d  # noqa: E402
-from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer  # noqa: E402
+from .conv import conv1d, conv2d
+from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 
 __all__ += [
-    "conv1d", "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d",
-    "rnn_cell", "rnn_layer", "lstm_cell", "lstm_layer", "gru_cell", "gru_layer",
+    "adaptive_avg_pool2d",
+    "adaptive_max_pool2d",
+    "avg_pool2d",
+    "conv1d",
+    "conv2d",
+    "gru_cell",
+    "gru_layer",
+    "lstm_cell",
+    "lstm_layer",
+    "max_pool2d",
+    "rnn_cell",
+    "rnn_layer",
 ]

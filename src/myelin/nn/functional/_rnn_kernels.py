@@ -11,18 +11,22 @@ at once, and every gate is a contiguous ``(H, N)`` block (NumPy's contiguous fas
 two to four times faster than column slices at these sizes). The input projection of all
 steps is one batched GEMM, ``xpt[t] = W_ih @ x[t].T``. Sigmoid gates use negated weight rows,
 so ``e = 1 + exp(-a)`` costs two calls and ``sigmoid(a) * v == v / e``; the activations the
-backward needs are recovered for all steps at once (``1 / e``). Per-step NumPy calls:
-RNN 3 forward / 3 backward, LSTM 9 / 6, GRU 10 / 6. Everything that does not depend on the
+backward needs are recovered for all steps at once (``1 / e``). Per-step NumPy calls
+(forward / backward, the backward one less when only the final states get a gradient):
+RNN 3 / 3, LSTM 9 / 6, GRU 10 / 6. Everything that does not depend on the
 recurrence (activation derivatives, weight and input gradients) is done in bulk outside
-the time loop: the weight gradients are one GEMM over all steps each.
+the time loop: the weight gradients are one GEMM over all steps each. Large work arrays come
+from a small pool (:class:`_Pool`) instead of fresh pages.
 
 Shapes: ``x (L, N, I)``, ``h0 / c0 (N, H)`` or None, ``w_ih (G*H, I)``, ``w_hh (G*H, H)``,
 ``b_ih / b_hh (G*H,)`` or None, with PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n).
-Outputs are views of the kernels' buffers: ``out (L, N, H)``, ``h_n (N, H)``, ``c_n (N, H)``.
+Returns ``out (L, N, H)`` and ``h_n (N, H)`` as views of the (never pooled) state buffer, and
+``c_n (N, H)`` as a copy.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -41,6 +45,68 @@ __all__ = [
 RNNGrads = tuple[Any, list, Any, Any, Any, Any]
 
 
+class _Pool:
+    """Work arrays reused across calls.
+
+    glibc hands multi-megabyte blocks back to the OS when NumPy frees them, so each new one is
+    faulted in page by page (~2 us per 4 KiB): at benchmark sizes that cost as much as the whole
+    recurrence. Scratch arrays return at the end of a call; the activations a forward saves
+    return when the graph lets go of them (:class:`_Saved`). Arrays that reach the caller
+    (outputs, gradients) never come from here.
+    """
+
+    MIN_BYTES = 1 << 16
+
+    def __init__(self, limit_bytes: int = 256 << 20) -> None:
+        self._free: list[np.ndarray] = []  # flat uint8 blocks
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.limit_bytes = limit_bytes
+
+    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """An uninitialised C-contiguous array (a view of a pooled block when one fits)."""
+        n = int(np.prod(shape)) * dtype.itemsize
+        if n >= self.MIN_BYTES:
+            with self._lock:
+                best = None
+                for k, block in enumerate(self._free):
+                    if n <= block.nbytes <= 2 * n and (best is None or block.nbytes < self._free[best].nbytes):
+                        best = k
+                if best is not None:
+                    block = self._free.pop(best)
+                    self._bytes -= block.nbytes
+                    return block[:n].view(dtype).reshape(shape)
+            return np.empty(n, np.uint8).view(dtype).reshape(shape)
+        return np.empty(shape, dtype)
+
+    def give(self, *arrays: np.ndarray) -> None:
+        """Return arrays obtained from :meth:`take` (each once; none of them may be used after)."""
+        with self._lock:
+            for a in arrays:
+                block = a.base if a.base is not None else a
+                if (not isinstance(block, np.ndarray) or block.dtype != np.uint8
+                        or not self.MIN_BYTES <= block.nbytes <= self.limit_bytes
+                        or any(b is block for b in self._free)):
+                    continue
+                self._free.append(block)
+                self._bytes += block.nbytes
+            while self._bytes > self.limit_bytes:
+                self._bytes -= self._free.pop(0).nbytes
+
+
+_POOL = _Pool()
+take, give = _POOL.take, _POOL.give
+
+
+class _Saved(dict):
+    """A forward's context; its ``pooled`` arrays go back to the pool when it is released."""
+
+    pooled: tuple = ()
+
+    def __del__(self, _give: Any = give) -> None:  # bound now: module globals may be gone at exit
+        _give(*self.pooled)
+
+
 def _perm(order: tuple[int, ...], hidden: int) -> np.ndarray:
     """Row indices that put PyTorch's gate blocks in ``order``."""
     return np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in order])
@@ -51,14 +117,15 @@ def _setup(
     perm_x: np.ndarray | None, perm_h: np.ndarray | None, sign_x: np.ndarray | None,
     sign_h: np.ndarray | None, bias_h: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Input projection ``xpt (L, G, N)``, augmented ``wh (G, H + 1)`` and state buffer ``ht (L+1, H+1, N)``."""
+    """Input projection ``xpt (L, G, N)`` (pooled: give it back), augmented ``wh (G, H + 1)`` and the
+    state buffer ``ht (L+1, H+1, N)`` (not pooled: the outputs are views of it)."""
     L, N, _ = x.shape
     G, H = w_hh.shape
     dt = x.dtype
     wx = w_ih[perm_x] if perm_x is not None else w_ih
     if sign_x is not None:
         wx = wx * sign_x[:, None]
-    xpt = np.matmul(wx.astype(dt, copy=False), x.transpose(0, 2, 1))
+    xpt = np.matmul(wx.astype(dt, copy=False), x.transpose(0, 2, 1), out=take((L, G, N), dt))
     wh = np.empty((G, H + 1), dt)
     wh[:, :H] = w_hh[perm_h] if perm_h is not None else w_hh
     wh[:, H] = 0 if bias_h is None else bias_h
@@ -71,10 +138,13 @@ def _setup(
 
 
 def _grad_seq(g: np.ndarray | None) -> np.ndarray | None:
-    """The output gradient ``(L, N, H)`` as contiguous per-step ``(H, N)`` blocks ``(L, H, N)``."""
+    """The output gradient ``(L, N, H)`` as contiguous per-step ``(H, N)`` blocks ``(L, H, N)`` (pooled)."""
     if g is None:
         return None
-    return np.ascontiguousarray(g.transpose(0, 2, 1))
+    L, N, H = g.shape
+    out = take((L, H, N), g.dtype)
+    np.copyto(out, g.transpose(0, 2, 1))
+    return out
 
 
 def _weight_grads(
@@ -99,9 +169,11 @@ def _weight_grads(
     if need_wih:
         dw_ih = gx @ x.reshape(L * N, I)
     if need_whh:
-        hp = np.ascontiguousarray(ht[:L].transpose(1, 0, 2)).reshape(H + 1, L * N)
-        full = gh @ hp.T  # (G, H + 1): [dW_hh | db_hh]
+        hp = take((H + 1, L, N), x.dtype)
+        np.copyto(hp, ht[:L].transpose(1, 0, 2))
+        full = gh @ hp.reshape(H + 1, L * N).T  # (G, H + 1): [dW_hh | db_hh]
         dwh, db = full[:, :H], full[:, H]
+        give(hp)
     return dx, dw_ih, dwh, db
 
 
@@ -132,11 +204,11 @@ def rnn_forward(
             np.maximum(h, 0, out=h)
         else:
             np.tanh(h, out=h)
+    give(xpt)
     out = ht[1:, :H].transpose(0, 2, 1)
     ctx = None
     if keep:
-        ctx = {"x": x, "ht": ht, "w_ih": w_ih, "w_hh": w_hh, "relu": relu,
-               "perm_x": None, "xrows": None, "hrows": None}
+        ctx = _Saved(x=x, ht=ht, w_ih=w_ih, w_hh=w_hh, relu=relu, perm_x=None, xrows=None, hrows=None)
     return out, [ht[L, :H].T], ctx
 
 
@@ -150,14 +222,15 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
     H = ht.shape[1] - 1
     dt = x.dtype
     hs = ht[1:, :H]
+    deriv = take((L, H, N), dt)
     if ctx["relu"]:
-        deriv = np.sign(hs)  # h >= 0: 1 where positive, 0 at 0 (as PyTorch)
+        np.sign(hs, out=deriv)  # h >= 0: 1 where positive, 0 at 0 (as PyTorch)
     else:
-        deriv = np.multiply(hs, hs)
+        np.multiply(hs, hs, out=deriv)
         np.subtract(1, deriv, out=deriv)
     gT = _grad_seq(g_out)
     whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, G)
-    dgs = np.empty((H, L, N), dt)  # pre-activation gradients, columns (t, n) for the bulk GEMMs
+    dgs = take((H, L, N), dt)  # pre-activation gradients, columns (t, n) for the bulk GEMMs
     dh = np.empty((H, N), dt)
     g_h = g_states[0]
     for t in range(L - 1, -1, -1):
@@ -168,7 +241,9 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
         if gT is not None:
             np.add(dh, gT[t], out=dh)
         np.multiply(dh, deriv[t], out=dgs[:, t])
-    return _finish(ctx, dgs.reshape(H, L * N), [lambda: (whT @ dgs[:, 0]).T], need, None, _same_bias)
+    grads = _finish(ctx, dgs.reshape(H, L * N), [lambda: (whT @ dgs[:, 0]).T], need, None, _same_bias)
+    give(deriv, dgs, *([] if gT is None else [gT]))
+    return grads
 
 
 # ============================================================================ LSTM
@@ -191,8 +266,8 @@ def lstm_forward(
     bias = _sum_bias(b_ih, b_hh)
     xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm, perm, sign, sign, None if bias is None else bias[perm])
     # s[t] rows: [e_o, e_f, e_i, c_{t-1}, g] with e = 1 + exp(-a) = 1 / sigmoid(a)
-    s = np.empty((L + 1 if keep else 2, 5 * H, N), dt)
-    tcs = np.empty((L if keep else 1, H, N), dt)
+    s = take((L + 1 if keep else 2, 5 * H, N), dt)
+    tcs = take((L if keep else 1, H, N), dt)
     s[0, 3 * H:4 * H] = 0 if c0 is None else c0.T
     r = np.empty((4 * H, N), dt)
     p = np.empty((2 * H, N), dt)
@@ -213,12 +288,15 @@ def lstm_forward(
             np.add(p_a, p_b, out=c)
             np.tanh(c, out=tc)
             np.divide(tc, e_o_all[k], out=ht[t + 1, :H])
+    give(xpt)
     out = ht[1:, :H].transpose(0, 2, 1)
-    c_n = c_all[L if keep else L & 1].T
+    c_n = c_all[L if keep else L & 1].T.copy()  # s goes back to the pool
     ctx = None
     if keep:
-        ctx = {"x": x, "ht": ht, "s": s, "tc": tcs, "w_ih": w_ih, "w_hh": w_hh, "perm_x": perm,
-               "perm": perm, "xrows": None, "hrows": None}
+        ctx = _Saved(x=x, ht=ht, s=s, tc=tcs, w_ih=w_ih, w_hh=w_hh, perm_x=perm, perm=perm, xrows=None, hrows=None)
+        ctx.pooled = (s, tcs)
+    else:
+        give(s, tcs)
     return out, [ht[L, :H].T, c_n], ctx
 
 
@@ -229,17 +307,17 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     H = ht.shape[1] - 1
     dt = x.dtype
     # -------- bulk: activation derivatives of all steps
-    sig = np.reciprocal(s[:L, : 3 * H])  # [o, f, i]
-    dsig = np.multiply(sig, sig)
+    sig = np.reciprocal(s[:L, : 3 * H], out=take((L, 3 * H, N), dt))  # [o, f, i]
+    dsig = np.multiply(sig, sig, out=take((L, 3 * H, N), dt))
     np.subtract(sig, dsig, out=dsig)  # [o', f', i'] = s (1 - s)
     o, f, i = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
     g = s[:L, 4 * H:]
-    tmp = np.multiply(tcs, tcs)
-    q = np.empty((L, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
+    tmp = np.multiply(tcs, tcs, out=take((L, H, N), dt))
+    q = take((L, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
     np.multiply(o, tmp, out=tmp)
     np.subtract(o, tmp, out=q[:, :H])  # o (1 - tanh(c)^2)
     np.multiply(tcs, dsig[:, :H], out=q[:, H:])  # tanh(c) o'
-    m = np.empty((L, 4 * H, N), dt)  # dc * m -> [df, di, dg, dc_prev]
+    m = take((L, 4 * H, N), dt)  # dc * m -> [df, di, dg, dc_prev]
     np.multiply(s[:L, 3 * H:], dsig[:, H:], out=m[:, : 2 * H])  # [c_prev f', g i']
     np.multiply(g, g, out=tmp)
     np.multiply(i, tmp, out=tmp)
@@ -249,7 +327,7 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     # -------- the recurrence: 6 NumPy calls per step
     gT = _grad_seq(g_out)
     whT = ctx["w_hh"][perm].astype(dt, copy=False).T  # (H, 4H), internal order
-    dgs = np.empty((4 * H, L, N), dt)  # gate gradients [do, df, di, dg], columns (t, n)
+    dgs = take((4 * H, L, N), dt)  # gate gradients [do, df, di, dg], columns (t, n)
     bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, df, di, dg, dc_prev]
     views = [(b[:H], b[: 2 * H].reshape(2, H, N), b[2 * H:].reshape(4, H, N), b[H:5 * H], b[5 * H:]) for b in bufs]
     dh = np.empty((H, N), dt)
@@ -273,7 +351,9 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
         nxt = cur
     first = nxt
     init = [lambda: (whT @ first[3]).T, lambda: first[4].T.copy()]
-    return _finish(ctx, dgs.reshape(4 * H, L * N), init, need, perm, _same_bias)
+    grads = _finish(ctx, dgs.reshape(4 * H, L * N), init, need, perm, _same_bias)
+    give(sig, dsig, tmp, q, m, dgs, *([] if gT is None else [gT]))
+    return grads
 
 
 # ============================================================================ GRU
@@ -307,9 +387,9 @@ def gru_forward(
     if b_ih is not None:
         xpt[:, :H] += b_ih[2 * H:, None].astype(dt, copy=False)
     kl = L if keep else 1
-    rb = np.empty((kl, 3 * H, N), dt)  # [-a_r(h), -a_z(h), hn = W_hn h + b_hn]
-    es = np.empty((kl, 2 * H, N), dt)  # [1 / r, 1 / z]
-    ns = np.empty((kl, H, N), dt)
+    rb = take((kl, 3 * H, N), dt)  # [-a_r(h), -a_z(h), hn = W_hn h + b_hn]
+    es = take((kl, 2 * H, N), dt)  # [1 / r, 1 / z]
+    ns = take((kl, H, N), dt)
     tmp = np.empty((H, N), dt)
     rb_rz, rb_n, xp_n, xp_rz = rb[:, : 2 * H], rb[:, 2 * H:], xpt[:, :H], xpt[:, H:]
     e_r, e_z = es[:, :H], es[:, H:]
@@ -328,11 +408,15 @@ def gru_forward(
             np.subtract(hprev, n, out=tmp)
             np.divide(tmp, e_z[k], out=tmp)  # z (h - n)
             np.add(n, tmp, out=ht[t + 1, :H])
+    give(xpt)
     out = ht[1:, :H].transpose(0, 2, 1)
     ctx = None
     if keep:
-        ctx = {"x": x, "ht": ht, "rb": rb, "es": es, "ns": ns, "w_ih": w_ih, "w_hh": w_hh,
-               "perm_x": perm_x, "xrows": slice(0, 3 * H), "hrows": slice(H, 4 * H)}
+        ctx = _Saved(x=x, ht=ht, rb=rb, es=es, ns=ns, w_ih=w_ih, w_hh=w_hh, perm_x=perm_x,
+                     xrows=slice(0, 3 * H), hrows=slice(H, 4 * H))
+        ctx.pooled = (rb, es, ns)
+    else:
+        give(rb, es, ns)
     return out, [ht[L, :H].T], ctx
 
 
@@ -343,26 +427,26 @@ def gru_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
     H = ht.shape[1] - 1
     dt = x.dtype
     # -------- bulk: multipliers of all steps
-    rz = np.reciprocal(es)  # [r, z]
-    drz = np.multiply(rz, rz)
+    rz = np.reciprocal(es, out=take((L, 2 * H, N), dt))  # [r, z]
+    drz = np.multiply(rz, rz, out=take((L, 2 * H, N), dt))
     np.subtract(rz, drz, out=drz)  # [r', z']
     r, z = rz[:, :H], rz[:, H:]
-    kk = np.empty((L, 3 * H, N), dt)  # dh * kk -> [da_n, da_z, direct]
-    tmp = np.multiply(ns, ns)
+    kk = take((L, 3 * H, N), dt)  # dh * kk -> [da_n, da_z, direct]
+    tmp = np.multiply(ns, ns, out=take((L, H, N), dt))
     np.subtract(1, tmp, out=tmp)
     np.subtract(1, z, out=kk[:, :H])
     np.multiply(kk[:, :H], tmp, out=kk[:, :H])  # (1 - z)(1 - n^2)
     np.subtract(ht[:L, :H], ns, out=kk[:, H:2 * H])
     np.multiply(kk[:, H:2 * H], drz[:, H:], out=kk[:, H:2 * H])  # (h - n) z'
     kk[:, 2 * H:] = z
-    rr = np.empty((L, 2 * H, N), dt)  # da_n * rr -> [da_r, dhn]
+    rr = take((L, 2 * H, N), dt)  # da_n * rr -> [da_r, dhn]
     np.multiply(rb[:, 2 * H:], drz[:, :H], out=rr[:, :H])
     rr[:, H:] = r
     kk3, rr2 = kk.reshape(L, 3, H, N), rr.reshape(L, 2, H, N)
     # -------- the recurrence: 6 NumPy calls per step
     gT = _grad_seq(g_out)
     whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, 3H), rows [r, z, n]
-    dgs = np.empty((4 * H, L, N), dt)  # [da_n, da_r, da_z, dhn], columns (t, n)
+    dgs = take((4 * H, L, N), dt)  # [da_n, da_r, da_z, dhn], columns (t, n)
     bufs = [np.empty((5 * H, N), dt) for _ in range(2)]
     views = []
     for b in bufs:
@@ -395,7 +479,9 @@ def gru_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
         db_i[2 * H:] = dgs[:H].sum(axis=(1, 2))
         return db_i, db_h
 
-    return _finish(ctx, dgs.reshape(4 * H, L * N), init, need, None, gru_bias)
+    grads = _finish(ctx, dgs.reshape(4 * H, L * N), init, need, None, gru_bias)
+    give(rz, drz, kk, tmp, rr, dgs, *([] if gT is None else [gT]))
+    return grads
 
 
 # ============================================================================ shared tail

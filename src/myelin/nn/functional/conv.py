@@ -1,11 +1,13 @@
 """Convolutions as single graph nodes: channels-last im2col + one GEMM per group.
 
-Forward: the input is padded into an NHWC buffer, ``kh * kw`` strided slice copies build the
-columns ``(N*Ho*Wo, kh*kw*C/G)`` and one GEMM per group gives the output, returned as an
+Forward: the input is padded into an NHWC buffer, one copy from a strided window view builds the
+columns ``(G, N*Ho*Wo, kh*kw*C/G)`` and one GEMM per group gives the output, returned as an
 ``(N, O, Ho, Wo)`` view of channels-last memory (element-wise ops and pooling keep that layout,
 and the next convolution reads it without a transpose copy). Backward: the weight gradient is
 one GEMM against the saved columns, the input gradient (skipped when the input needs none) one
-GEMM per kernel offset, each followed by a strided ``+=`` into the padded input (``col2im_gemm``).
+GEMM per kernel offset, each followed by a strided ``+=`` into the padded input (``col2im_gemm``),
+the bias gradient one GEMV. Depthwise convolutions (one input channel per group) skip the columns:
+a broadcast multiply-add per kernel offset.
 """
 
 from __future__ import annotations

@@ -1,0 +1,227 @@
+"""Cases 1-5: one training step (or one inference) of small models, Myelin vs PyTorch, same weights.
+
+Every pair starts from the same weights (Myelin's initialisation copied into PyTorch through
+``state_dict``) and the same batch, and the first loss of both is checked to agree, so both
+libraries do the same work. A training step is ``zero_grad``, forward, cross-entropy,
+``backward``, ``SGD.step`` (lr 0.01).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import myelin
+from _harness import Case, Ratio
+
+__all__ = ["build_cases", "gemm_floor", "mlp_pair", "train_step_pair"]
+
+LR = 0.01
+
+
+def _copy_weights(torch: Any, src: Any, dst: Any) -> None:
+    dst.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in src.state_dict().items()})
+
+
+def train_step_pair(torch: Any, m_model: Any, t_model: Any, x: np.ndarray, y: np.ndarray,
+                    head: Callable[[Any], Any] | None = None, t_head: Callable[[Any], Any] | None = None,
+                    ) -> tuple[Callable[[], Any], Callable[[], Any]]:
+    """Two closures, each one SGD training step of its model on ``(x, y)``; checks the first losses agree."""
+    import myelin.nn.functional as F
+    from myelin.optim import SGD
+
+    _copy_weights(torch, m_model, t_model)
+    xm, ym = myelin.as_tensor(x), myelin.as_tensor(y.astype(np.int64))
+    xt, yt = torch.from_numpy(x), torch.from_numpy(y.astype(np.int64))
+    m_opt = SGD(m_model.parameters(), lr=LR)
+    t_opt = torch.optim.SGD(t_model.parameters(), lr=LR)
+    tF = torch.nn.functional
+    m_head = head or (lambda out: out)
+    t_head = t_head or m_head
+
+    def step_myelin() -> Any:
+        m_opt.zero_grad()
+        loss = F.cross_entropy(m_head(m_model(xm)), ym)
+        loss.backward()
+        m_opt.step()
+        return loss
+
+    def step_torch() -> Any:
+        t_opt.zero_grad()
+        loss = tF.cross_entropy(t_head(t_model(xt)), yt)
+        loss.backward()
+        t_opt.step()
+        return loss
+
+    lm, lt = float(step_myelin().item()), float(step_torch().item())
+    if not abs(lm - lt) <= 1e-3 * max(1.0, abs(lt)):
+        raise AssertionError(f"the two models disagree before timing: loss {lm} (myelin) vs {lt} (torch)")
+    return step_myelin, step_torch
+
+
+def inference_pair(torch: Any, m_model: Any, t_model: Any, x: np.ndarray) -> tuple[Callable, Callable]:
+    """Two closures, each one forward pass under ``no_grad`` (weights copied from Myelin first)."""
+    _copy_weights(torch, m_model, t_model)
+    xm, xt = myelin.as_tensor(x), torch.from_numpy(x)
+
+    def infer_myelin() -> Any:
+        with myelin.no_grad():
+            return m_model(xm)
+
+    def infer_torch() -> Any:
+        with torch.no_grad():
+            return t_model(xt)
+
+    a, b = infer_myelin().data, infer_torch().numpy()
+    if not np.allclose(a, b, rtol=1e-4, atol=1e-4):
+        raise AssertionError("the two models' outputs disagree before timing")
+    return infer_myelin, infer_torch
+
+
+# ------------------------------------------------------------------------------------------ models
+def mlp_pair(torch: Any, sizes: tuple[int, ...]) -> tuple[Any, Any]:
+    """``Linear-ReLU-...-Linear`` with the given layer sizes, in Myelin and in PyTorch (unsynchronised)."""
+    from myelin import nn
+
+    m_layers: list[Any] = []
+    t_layers: list[Any] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        m_layers.append(nn.Linear(a, b))
+        t_layers.append(torch.nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            m_layers.append(nn.ReLU())
+            t_layers.append(torch.nn.ReLU())
+    return nn.Sequential(*m_layers), torch.nn.Sequential(*t_layers)
+
+
+def cnn_pair(torch: Any) -> tuple[Any, Any]:
+    from myelin import nn
+
+    tn = torch.nn
+    m = nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(3136, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+    t = tn.Sequential(
+        tn.Conv2d(1, 32, 3, padding=1), tn.ReLU(), tn.MaxPool2d(2),
+        tn.Conv2d(32, 64, 3, padding=1), tn.ReLU(), tn.MaxPool2d(2),
+        tn.Flatten(), tn.Linear(3136, 128), tn.ReLU(), tn.Linear(128, 10),
+    )
+    return m, t
+
+
+def _recurrent_pair(torch: Any, kind: str) -> tuple[Any, Any]:
+    """``kind`` (LSTM or GRU)(64, 128, batch_first) whose last hidden state feeds Linear(128, 10)."""
+    from myelin import nn
+
+    class MRec(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = getattr(nn, kind)(64, 128, batch_first=True)
+            self.fc = nn.Linear(128, 10)
+
+        def forward(self, x: Any) -> Any:
+            _, h = self.rnn(x)
+            h = h[0] if isinstance(h, tuple) else h
+            return self.fc(h[-1])
+
+    class TRec(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rnn = getattr(torch.nn, kind)(64, 128, batch_first=True)
+            self.fc = torch.nn.Linear(128, 10)
+
+        def forward(self, x: Any) -> Any:
+            _, h = self.rnn(x)
+            h = h[0] if isinstance(h, tuple) else h
+            return self.fc(h[-1])
+
+    return MRec(), TRec()
+
+
+# ------------------------------------------------------------------------------------------ GEMM floor
+def gemm_floor(sizes: tuple[int, ...], batch: int, seed: int = 0) -> Callable[[], Any]:
+    """Only the matrix products of one training step of the MLP ``sizes``, with NumPy, nothing else.
+
+    Forward: one ``(B, in) @ W.T`` per layer. Backward: ``g.T @ a`` (weight gradient) per layer and
+    ``g @ W`` (input gradient) for every layer but the first (the data needs no gradient).
+    """
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    ws = [rng.standard_normal((b, a)).astype(f32) * 0.05 for a, b in zip(sizes[:-1], sizes[1:])]
+    x = rng.standard_normal((batch, sizes[0])).astype(f32)
+    gs = [rng.standard_normal((batch, b)).astype(f32) for b in sizes[1:]]
+
+    def products() -> Any:
+        acts = [x]
+        for w in ws:
+            acts.append(acts[-1] @ w.T)
+        out = None
+        for i in range(len(ws) - 1, -1, -1):
+            out = gs[i].T @ acts[i]
+            if i:
+                out = gs[i] @ ws[i]
+        return out
+
+    return products
+
+
+# ------------------------------------------------------------------------------------------ the cases
+def build_cases(torch: Any, quick: bool = False) -> list[Case]:
+    """Cases 1-5 (case 3, the GEMM floor, is timed inside case 2's rounds and reported with it)."""
+    myelin.manual_seed(0)
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    cases: list[Case] = []
+
+    # 1) tabular MLP 30-64-64-2, batch 32
+    m, t = mlp_pair(torch, (30, 64, 64, 2))
+    x = rng.standard_normal((32, 30)).astype(f32)
+    y = rng.integers(0, 2, 32)
+    sm, st = train_step_pair(torch, m, t, x, y)
+    cases.append(Case("1", "tabular MLP 30-64-64-2, b32, train step", {"myelin": sm, "torch": st},
+                      [Ratio("myelin", "torch", 0.5)]))
+
+    # 2) + 3) MLP 784-512-256-10: training at b128 and b32 (with its GEMM floor), inference
+    sizes = (784, 512, 256, 10)
+    for batch, target in ((128, 1.15), (32, 1.0)):
+        m, t = mlp_pair(torch, sizes)
+        x = rng.standard_normal((batch, 784)).astype(f32)
+        y = rng.integers(0, 10, batch)
+        sm, st = train_step_pair(torch, m, t, x, y)
+        cases.append(Case(
+            f"2/3 b{batch}", f"MLP 784-512-256-10, b{batch}, train step",
+            {"myelin": sm, "torch": st, "gemm": gemm_floor(sizes, batch)},
+            [Ratio("myelin", "torch", target), Ratio("myelin", "gemm", 1.1), Ratio("torch", "gemm")],
+            note="gemm: case 3, the NumPy GEMM floor (only the 8 matrix products of one step)",
+        ))
+    for batch in (128, 32):
+        m, t = mlp_pair(torch, sizes)
+        x = rng.standard_normal((batch, 784)).astype(f32)
+        im, it = inference_pair(torch, m, t, x)
+        cases.append(Case(f"2i b{batch}", f"MLP 784-512-256-10, b{batch}, inference (no_grad)",
+                          {"myelin": im, "torch": it}, [Ratio("myelin", "torch", 1.0)]))
+
+    # 4) CNN, batch 64 on 1x28x28
+    m, t = cnn_pair(torch)
+    x = rng.standard_normal((64, 1, 28, 28)).astype(f32)
+    y = rng.integers(0, 10, 64)
+    sm, st = train_step_pair(torch, m, t, x, y)
+    cases.append(Case("4", "CNN (2 conv, 2 pool, 2 linear), b64 1x28x28, train step",
+                      {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.5)],
+                      rounds=9 if quick else 15))
+
+    # 5) LSTM / GRU(64, 128), seq 50, batch 32, last hidden -> Linear(128, 10)
+    for kind in ("LSTM", "GRU"):
+        m, t = _recurrent_pair(torch, kind)
+        x = rng.standard_normal((32, 50, 64)).astype(f32)
+        y = rng.integers(0, 10, 32)
+        sm, st = train_step_pair(torch, m, t, x, y)
+        cases.append(Case(f"5 {kind}", f"{kind}(64,128) seq50 b32 -> Linear(128,10), train step",
+                          {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.0)],
+                          rounds=9 if quick else 15))
+    return cases

@@ -1,0 +1,121 @@
+"""Myelin's benchmark suite: every case in Myelin and its peers (PyTorch, scikit-learn) in one process.
+
+    python benchmarks/run.py [--quick] [--json benchmarks/results/latest.json] [--cases 1,2,6]
+
+Cases (float32; "step" is forward, cross-entropy, backward, SGD step):
+
+1. tabular MLP 30-64-64-2, batch 32, one training step;
+2. MLP 784-512-256-10 (ReLU), batch 128 and 32, one training step, and inference under no_grad;
+3. the NumPy GEMM floor of case 2 (only the matrix products one step needs), timed in case 2's rounds;
+4. CNN Conv(1,32)-ReLU-Pool-Conv(32,64)-ReLU-Pool-Flatten-Linear(3136,128)-ReLU-Linear(128,10), batch 64;
+5. LSTM(64,128) and GRU(64,128), seq 50, batch 32, last hidden -> Linear(128,10), one training step;
+6. one MNIST epoch (60,000 images, batch 128, the case-2 MLP, SGD momentum) vs PyTorch and scikit-learn;
+7. wall time of ``python -c "import myelin"`` vs ``import numpy`` and ``import torch``;
+8. peak RSS of case 6's epoch, each library in its own process.
+
+Each case runs its implementations alternately (rotating the order every round) after a warm-up,
+PyTorch with as many threads as NumPy's BLAS (threadpoolctl), and reports median milliseconds and
+the ratios Myelin / peer with their targets. Timings are measurements, never pass/fail.
+
+On machines that set OPENBLAS_CORETYPE (slower kernels for old OpenBLAS builds), benchmark with
+``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py`` so NumPy gets the kernel
+PyTorch's own BLAS would pick; the JSON records the kernel in ``machine.blas.architecture``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _harness import Case, Result, machine_info, print_table, set_torch_threads, time_case, write_json  # noqa: E402
+
+__all__ = ["build", "main", "run"]
+
+
+def build(torch: Any, quick: bool, keys: set[str] | None = None) -> list[Case]:
+    """Every case whose number (the key's first token, e.g. ``"2/3"`` -> 2 and 3) is in ``keys`` (all if None)."""
+
+    def wanted(*numbers: str) -> bool:
+        return keys is None or any(n in keys for n in numbers)
+
+    cases: list[Case] = []
+    if wanted("1", "2", "3", "4", "5"):
+        import cases_models
+
+        for c in cases_models.build_cases(torch, quick):
+            if wanted(*c.key.split()[0].rstrip("i").split("/")):
+                cases.append(c)
+    if wanted("6"):
+        import cases_mnist
+
+        cases.append(cases_mnist.build_case(quick))
+    if wanted("7", "8"):
+        import cases_system
+
+        cases += [c for c in cases_system.build_cases(quick) if wanted(c.key)]
+    return cases
+
+
+def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = None, json_path: str | None = None,
+        cases: list[Case] | None = None, verbose: bool = True, clock: str = "wall") -> list[Result]:
+    """Build (unless given), time and print the cases; write the JSON file when ``json_path`` is given."""
+    import torch
+
+    threads = set_torch_threads(torch)
+    machine = machine_info()
+    rounds = rounds or (5 if quick else 21)
+    min_sample_s = 0.003 if quick else 0.01
+    if verbose:
+        blas = machine["blas"]
+        print(f"{machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, NumPy {machine['numpy']} "
+              f"({blas.get('name')} {blas.get('version')}, {blas.get('architecture')} kernel, {blas.get('threads')} "
+              f"threads), torch {machine.get('torch')} ({threads} threads), scikit-learn {machine.get('sklearn')}")
+        if "OPENBLAS_CORETYPE" in os.environ:
+            print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} forces an older OpenBLAS kernel on "
+                  f"NumPy; unset it (and OPENBLAS_L2_SIZE) for this command to benchmark NumPy at its best")
+        print(f"median of {rounds} alternating rounds, {clock} clock{' (quick)' if quick else ''}; ratios are "
+              f"Myelin / peer, "
+              f"lower is better\n", flush=True)
+    t0 = time.perf_counter()
+    if cases is None:
+        cases = build(torch, quick, keys)
+    results = []
+    for case in cases:
+        res = time_case(case, rounds, min_sample_s=min_sample_s, clock=clock)
+        results.append(res)
+        if verbose:
+            print_table([res])
+    if verbose:
+        print(f"\n{len(results)} cases in {time.perf_counter() - t0:.0f} s")
+    if json_path:
+        settings = {"quick": quick, "rounds": rounds, "min_sample_s": min_sample_s, "torch_threads": threads,
+                    "clock": clock,
+                    "command": " ".join([Path(sys.executable).name] + sys.argv)}
+        write_json(json_path, results, machine, settings)
+        if verbose:
+            print(f"wrote {json_path}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds and a 6,000-image MNIST subset (smoke test)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results (and machine facts) as JSON")
+    parser.add_argument("--cases", metavar="LIST", help="comma-separated case numbers to run (default: all)")
+    parser.add_argument("--rounds", type=int, help="alternating rounds per case (default 21, quick 5)")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall (default) or process CPU time: steadier on a shared machine, fair with one "
+                             "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS")
+    args = parser.parse_args(argv)
+    keys = {k.strip() for k in args.cases.split(",")} if args.cases else None
+    run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,347 @@
+"""The ``myelin`` command: exit codes and one-line messages, a full train run, evaluate/predict/summary/report."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import struct
+import subprocess
+import sys
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import myelin
+from myelin.cli import main
+from myelin.cli._png import PNGError, area_resize, digit_input, read_png
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m myelin ARGS`` in a subprocess, as a user runs it."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("MYELIN_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "myelin", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def assert_misuse(result: subprocess.CompletedProcess, *fragments: str) -> None:
+    """Exit status 2 and exactly one line on stderr, no traceback, containing every fragment."""
+    err = result.stderr
+    assert result.returncode == 2, (result.returncode, err, result.stdout)
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+
+
+def png_bytes(img: np.ndarray, filters: tuple[int, ...] = (0,)) -> bytes:
+    """A tiny PNG encoder (8-bit, colour types 0/4/2/6 by channel count), cycling the row filters."""
+    img = np.asarray(img, np.uint8)
+    img = img[..., None] if img.ndim == 2 else img
+    h, w, c = img.shape
+    rows, prev = [], np.zeros(w * c, np.int64)
+    for r in range(h):
+        cur = img[r].reshape(-1).astype(np.int64)
+        f = filters[r % len(filters)]
+        left = np.concatenate([np.zeros(c, np.int64), cur[:-c]])
+        upleft = np.concatenate([np.zeros(c, np.int64), prev[:-c]])
+        if f == 4:
+            p = left + prev - upleft
+            pa, pb, pc = abs(p - left), abs(p - prev), abs(p - upleft)
+            pred = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prev, upleft))
+        else:
+            pred = [0 * cur, left, prev, (left + prev) // 2][f]
+        rows.append(bytes([f]) + ((cur - pred) % 256).astype(np.uint8).tobytes())
+        prev = cur
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", w, h, 8, {1: 0, 2: 4, 3: 2, 4: 6}[c], 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"".join(rows)))
+            + chunk(b"IEND", b""))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """One real ``myelin train`` run (2 epochs on digits), shared by the tests that use a trained model."""
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = run_cli("train", "--epochs", "2", "--out", str(out), "--no-report")
+    assert result.returncode == 0, result.stderr
+    assert "test accuracy" in result.stdout and str(out) in result.stdout
+    return out
+
+
+# ------------------------------------------------------------------------------------------ misuse
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["train", "--bogus"], ["unrecognized arguments: --bogus"]),
+    (["train", "--epochs", "0"], ["--epochs", "expected an integer >= 1"]),
+    (["train", "--lr", "-1"], ["--lr", "expected a number > 0"]),
+    (["train", "--data", "missing.npz"], ["myelin train: error:", "no data file at missing.npz"]),
+    (["evaluate", "missing.safetensors"], ["myelin evaluate: error:", "no model file"]),
+    ([], ["missing command"]),
+])
+def test_misuse_in_a_subprocess(tmp_path, args, fragments):
+    assert_misuse(run_cli(*args, cwd=tmp_path), *fragments)
+
+
+@pytest.mark.parametrize("args, fragments", [
+    (["train", "--optimizer", "adamax"], ["invalid choice: 'adamax'"]),
+    (["train", "--val-split", "1.5"], ["--val-split", "in [0, 1)"]),
+    (["train", "--dropout", "x"], ["--dropout", "expected a number"]),
+    (["train", "--epochs", "2.5"], ["expected an integer"]),
+    (["train", "--data", "table.xlsx"], ["unknown data 'table.xlsx'"]),
+    (["train", "--model", "transformer"], ["unknown model 'transformer'"]),
+    (["train", "--model", "absent.toml"], ["no model config file"]),
+    (["train", "--patience", "2", "--val-split", "0"], ["--patience needs validation data"]),
+    (["predict", "m.safetensors"], ["the following arguments are required: INPUT"]),
+    (["report", "no-such-run"], ["no run directory"]),
+    (["summary", "--input-shape"], ["expected one argument"]),
+])
+def test_misuse_in_process(tmp_path, monkeypatch, capsys, args, fragments):
+    monkeypatch.chdir(tmp_path)
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def _cli(args: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_bad_files_give_one_line(tmp_path, capsys):
+    (tmp_path / "bad.toml").write_text('[[layers]]\ntype = "Conv9d"\n')
+    (tmp_path / "garbage.safetensors").write_bytes(os.urandom(300))
+    (tmp_path / "bad.csv").write_text("a,b,label\n1,2,0\n3,oops,1\n4,5,0\n")
+    (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not really a zip")
+    np.savez(tmp_path / "keys.npz", images=np.zeros((4, 2)), targets=np.zeros(4))
+    np.savez(tmp_path / "floaty.npz", x=np.zeros((5, 2)), y=np.array([0, 1, 0.5, 1, 0]))
+    cases = [
+        (["train", "--model", str(tmp_path / "bad.toml")], "layer 0 (Conv9d): "),
+        (["evaluate", str(tmp_path / "garbage.safetensors")], "garbage.safetensors"),
+        (["train", "--data", str(tmp_path / "bad.csv")], "line 3, column 'b': 'oops' is not a number"),
+        (["train", "--data", str(tmp_path / "bad.npz")], "bad.npz"),
+        (["train", "--data", str(tmp_path / "keys.npz")], "expected arrays x_train and y_train"),
+        (["train", "--data", str(tmp_path / "floaty.npz")], "expected integer class labels"),
+        (["train", "--data", str(tmp_path / "bad.csv"), "--target", "nope"], "no column named 'nope'"),
+    ]
+    for args, fragment in cases:
+        code, _, err = _cli(args, capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
+        assert fragment in err, (args, err)
+
+
+def test_help_and_version():
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for command in ("train", "evaluate", "predict", "summary", "report"):
+        assert command in result.stdout
+    assert run_cli("--version").stdout.strip() == f"myelin {myelin.__version__}"
+
+
+# ------------------------------------------------------------------------------------- a real run
+
+
+def test_train_writes_the_run_directory(run_dir):
+    for name in ("model.safetensors", "history.csv", "metrics.json", "config.json", "checkpoint.safetensors"):
+        assert (run_dir / name).is_file(), name
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for key in ("test_accuracy", "test_loss", "epochs", "seconds", "settings", "val_accuracy", "train_loss"):
+        assert key in metrics, key
+    assert metrics["epochs"] == 2 and 0.5 < metrics["test_accuracy"] <= 1.0 and metrics["test_loss"] > 0
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["settings"]["data"] == "digits" and config["settings"]["epochs"] == 2
+    assert config["input_shape"] == [1, 8, 8] and config["num_classes"] == 10
+    with open(run_dir / "history.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 2 and {"loss", "val_loss", "accuracy", "val_accuracy"} <= set(rows[0])
+    pytest.importorskip("matplotlib")
+    assert (run_dir / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert read_png(run_dir / "curves.png").shape[0] > 100
+
+
+def test_evaluate_summary_and_predict(run_dir, tmp_path, capsys):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    code, out, _ = _cli(["evaluate", str(run_dir / "model.safetensors")], capsys)
+    assert code == 0 and f"{100 * metrics['test_accuracy']:.2f}%" in out  # the same data and split as training
+
+    code, out, _ = _cli(["summary", str(run_dir)], capsys)
+    assert code == 0 and "Linear" in out and ("51,594" in out or "51594" in out)
+
+    (_, _), (x_test, y_test) = myelin.datasets.digits()
+    np.savez(tmp_path / "some.npz", x=x_test[:12], y=y_test[:12])
+    code, out, _ = _cli(["predict", str(run_dir), str(tmp_path / "some.npz"), "--limit", "5"], capsys)
+    assert code == 0 and out.count("\n") >= 6 and "7 more" in out and "accuracy" in out
+
+
+def test_predict_png(run_dir, tmp_path, capsys):
+    """A digit drawn dark on white, 4x larger, as RGB: decoded, inverted, shrunk, and classified as the
+    model classifies the original 8x8 image."""
+    (_, _), (x_test, _) = myelin.datasets.digits()
+    model = myelin.load(run_dir / "model.safetensors")
+    expected = myelin.predict(model, x_test[:40]).argmax(axis=1)
+    for i in (0, 13, 27):
+        big = np.kron(x_test[i, 0], np.ones((4, 4), np.float32))
+        ink = np.round(255 * (1 - big)).astype(np.uint8)
+        path = tmp_path / f"digit{i}.png"
+        path.write_bytes(png_bytes(np.stack([ink] * 3, axis=-1), filters=(0, 1, 2, 3, 4)))
+        code, out, _ = _cli(["predict", str(run_dir / "model.safetensors"), str(path)], capsys)
+        assert code == 0
+        first, second = out.strip().splitlines()[:2]
+        assert first.startswith(f"predicted class: {expected[i]} ")
+        probs = [float(part.split(": ")[1]) for part in second.removeprefix("probabilities: ").split("  ")]
+        assert len(probs) == 10 and abs(sum(probs) - 1) < 0.01
+
+
+def test_resume_continues_the_run(run_dir, tmp_path, capsys):
+    out = tmp_path / "resumed"
+    code, text, err = _cli(["train", "--resume", str(run_dir / "checkpoint.safetensors"), "--epochs", "3",
+                            "--out", str(out), "--quiet", "--no-report"], capsys)
+    assert code == 0, err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 3 and metrics["settings"]["data"] == "digits"
+    assert len((out / "history.csv").read_text().strip().splitlines()) == 4  # header + 3 epochs
+
+
+def test_csv_and_npz_data(tmp_path, capsys):
+    (x_train, y_train), _ = myelin.datasets.digits(flatten=True)
+    x, y = x_train[:300], y_train[:300]
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    path = tmp_path / "digits.csv"
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["digit"] + [f"p{i}" for i in range(64)])
+        for label, row in zip(names[y], x):
+            w.writerow([label, *(f"{v:.4f}" for v in row)])
+    code, out, err = _cli(["train", "--data", str(path), "--target", "digit", "--epochs", "2", "--out",
+                           str(tmp_path / "csvrun"), "--quiet", "--no-report"], capsys)
+    assert code == 0, err
+    config = json.loads((tmp_path / "csvrun" / "config.json").read_text())
+    assert config["classes"] == sorted(names.tolist()) and config["input_shape"] == [64]
+    rows = tmp_path / "rows.csv"
+    with open(rows, "w", newline="") as f:
+        csv.writer(f).writerows([[f"p{i}" for i in range(64)], *x[:3].tolist()])
+    code, out, err = _cli(["predict", str(tmp_path / "csvrun"), str(rows)], capsys)
+    assert code == 0, err
+    assert len(out.strip().splitlines()) == 3 and any(n in out for n in names)
+
+    np.savez(tmp_path / "xy.npz", x=(x.reshape(-1, 8, 8) * 255).astype(np.uint8), y=y)
+    code, out, err = _cli(["train", "--data", str(tmp_path / "xy.npz"), "--model", "cnn", "--epochs", "1",
+                           "--out", str(tmp_path / "npzrun"), "--quiet", "--no-report"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "npzrun" / "config.json").read_text())["input_shape"] == [1, 8, 8]
+
+
+def test_toml_model_and_lstm(tmp_path, capsys):
+    code, _, err = _cli(["train", "--model", str(ROOT / "examples" / "configs" / "digits_cnn.toml"), "--epochs", "1",
+                         "--out", str(tmp_path / "toml"), "--quiet", "--no-report"], capsys)
+    assert code == 0, err
+    code, _, err = _cli(["train", "--model", "lstm", "--epochs", "1", "--out", str(tmp_path / "lstm"), "--quiet",
+                         "--no-report"], capsys)
+    assert code == 0, err
+    code, out, _ = _cli(["summary", str(tmp_path / "lstm")], capsys)
+    assert code == 0 and "LSTM" in out and "RNNOutput" in out
+
+
+def test_report_without_report_module_or_with_it(run_dir, capsys):
+    code, out, err = _cli(["report", str(run_dir)], capsys)
+    try:
+        import myelin.report  # noqa: F401
+    except ImportError:
+        assert code == 2 and "no myelin.report" in err and len(err.strip().splitlines()) == 1
+    else:
+        assert code == 0 and "report" in out
+
+
+def test_ctrl_c_stops_cleanly_with_status_130(tmp_path):
+    out = tmp_path / "interrupted"
+    proc = subprocess.Popen([sys.executable, "-m", "myelin", "train", "--epochs", "500", "--out", str(out), "--quiet",
+                             "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not (out / "history.csv").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "--resume" in stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["interrupted"] is True and 1 <= metrics["epochs"] < 500
+    assert myelin.load(out / "model.safetensors") is not None
+
+
+# ------------------------------------------------------------------------------------------- PNG
+
+
+@pytest.mark.parametrize("channels", [1, 2, 3, 4])
+def test_png_reader_round_trips_every_filter(tmp_path, channels):
+    img = np.random.default_rng(channels).integers(0, 256, (9, 7, channels))
+    path = tmp_path / "a.png"
+    path.write_bytes(png_bytes(img, filters=(0, 1, 2, 3, 4)))
+    assert np.array_equal(read_png(path), img)
+
+
+def test_png_reader_matches_matplotlib(tmp_path):
+    image = pytest.importorskip("matplotlib.image")
+    path = tmp_path / "m.png"
+    data = np.random.default_rng(0).random((12, 10))
+    image.imsave(path, data, cmap="gray")
+    assert np.array_equal(read_png(path), np.round(image.imread(path) * 255).astype(np.uint8))
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda b: b"GIF89a" + b[6:], "not a PNG"),
+    (lambda b: b[:40], "truncated"),
+    (lambda b: b[:30] + bytes([b[30] ^ 1]) + b[31:], "bad CRC"),
+    (lambda b: b.replace(b"IEND", b"IENX"), "CRC"),
+])
+def test_png_reader_rejects_broken_files(tmp_path, mutate, message):
+    path = tmp_path / "bad.png"
+    path.write_bytes(mutate(png_bytes(np.zeros((4, 4), np.uint8))))
+    with pytest.raises(PNGError, match=message):
+        read_png(path)
+
+
+def test_png_reader_rejects_unsupported_kinds(tmp_path):
+    good = png_bytes(np.zeros((4, 4), np.uint8))
+
+    def with_header(depth: int, color: int, interlace: int) -> bytes:
+        header = struct.pack(">IIBBBBB", 4, 4, depth, color, 0, 0, interlace)
+        chunk = b"IHDR" + header
+        return good[:8] + struct.pack(">I", 13) + chunk + struct.pack(">I", zlib.crc32(chunk)) + good[33:]
+
+    for args, message in [((16, 0, 0), "bit depth 16"), ((8, 3, 0), "colour type 3"), ((8, 0, 1), "interlaced")]:
+        path = tmp_path / "u.png"
+        path.write_bytes(with_header(*args))
+        with pytest.raises(PNGError, match=message):
+            read_png(path)
+
+
+def test_digit_preprocessing():
+    img = np.full((40, 40, 3), 255, np.uint8)      # white paper
+    img[8:32, 18:22] = 0                             # a dark vertical stroke: a "1"
+    x = digit_input(img, 28, 28)
+    assert x.shape == (28, 28) and x.max() == pytest.approx(1.0)
+    assert x[:, :10].max() < 0.05 and x[14, 12:16].max() > 0.5   # inverted, centred, margin kept
+    assert area_resize(np.arange(16.0).reshape(4, 4), 2, 2).tolist() == [[2.5, 4.5], [10.5, 12.5]]
