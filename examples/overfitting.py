@@ -11,7 +11,7 @@ or drops, and its validation loss climbs. That gap between training and validati
 
 Both shrink the gap; the table at the end shows by how much.
 
-Run:  python examples/overfitting.py            (about a minute)
+Run:  python examples/overfitting.py            (about 30 seconds)
       python examples/overfitting.py --quick    (fewer epochs, for tests)
 """
 
@@ -27,7 +27,7 @@ def run(name: str, data: tuple, epochs: int, dropout: float = 0.0, l2: float = 0
     """Train one network on the training points and measure it on both sets."""
     (x_train, y_train), (x_val, y_val) = data
     myelin.manual_seed(0)  # every setting starts from the same weights
-    model = nn.MLP([2, 256, 256, 2], activation="relu", dropout=dropout)
+    model = nn.MLP([2, 128, 128, 2], activation="relu", dropout=dropout)
     myelin.fit(model, (x_train, y_train), loss="cross_entropy",
                optimizer=myelin.optim.Adam(model.parameters(), lr=3e-3),
                epochs=epochs, batch_size=len(x_train),  # one full-batch step per epoch
@@ -40,10 +40,10 @@ def run(name: str, data: tuple, epochs: int, dropout: float = 0.0, l2: float = 0
 
 def main(argv: list[str] | None = None) -> list[dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=1000)
-    parser.add_argument("--quick", action="store_true", help="100 epochs (for tests)")
+    parser.add_argument("--epochs", type=int, default=300)
+    parser.add_argument("--quick", action="store_true", help="50 epochs (for tests)")
     args = parser.parse_args(argv)
-    epochs = 100 if args.quick else args.epochs
+    epochs = 50 if args.quick else args.epochs
 
     # Two interleaving half-moons with plenty of noise: 80 points to learn from, 2,000 to check on.
     x_train, y_train = myelin.datasets.moons(n=80, noise=0.35, seed=1)
@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> list[dict[str, float]]:
     results = [
         run("no regularisation", data, epochs),
         run("dropout 0.5", data, epochs, dropout=0.5),
-        run("L2 1e-3", data, epochs, l2=1e-3),
-        run("dropout 0.5 + L2 1e-3", data, epochs, dropout=0.5, l2=1e-3),
+        run("L2 1e-2", data, epochs, l2=1e-2),
+        run("dropout 0.5 + L2 3e-3", data, epochs, dropout=0.5, l2=3e-3),
     ]
     print(f"{'setting':<24} {'train acc':>9} {'val acc':>8} {'gap':>6}   {'train loss':>10} {'val loss':>9}")
     for r in results:

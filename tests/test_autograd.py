@@ -199,3 +199,24 @@ def test_zero_dim_results_are_arrays():
 def test_gradcheck_on_fortran_ordered_input():
     a = np.asfortranarray(np.random.default_rng(0).standard_normal((3, 4)))
     assert gradcheck(lambda x: x * x, [a])
+
+
+def test_grad_mode_is_per_thread():
+    import threading
+
+    seen = []
+    entered, release = threading.Event(), threading.Event()
+
+    def other():
+        with myelin.no_grad():
+            entered.set()
+            release.wait(5)
+
+    t = threading.Thread(target=other)
+    t.start()
+    entered.wait(5)
+    x = myelin.tensor([1.0], requires_grad=True)
+    seen.append((x * 2).requires_grad)
+    release.set()
+    t.join()
+    assert seen == [True]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable, TypeVar
 
 __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
@@ -10,8 +11,8 @@ __all__ = ["no_grad", "enable_grad", "is_grad_enabled", "set_grad_enabled"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class _GradState:
-    __slots__ = ("enabled",)
+class _GradState(threading.local):
+    """Per-thread switch, as PyTorch's grad mode: ``no_grad`` in one thread leaves others recording."""
 
     def __init__(self) -> None:
         self.enabled = True
