@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "Case", "Ratio", "Result", "blas_info", "machine_info", "print_table", "set_torch_threads", "time_case",
-    "write_json",
+    "Case", "Ratio", "Result", "blas_info", "compare_files", "machine_info", "print_table", "set_torch_threads",
+    "time_case", "write_json",
 ]
 
 
@@ -264,3 +264,23 @@ def write_json(path: str, results: list[Result], machine: dict[str, Any], settin
         json.dump(doc, f, indent=1)
         f.write("\n")
     os.replace(tmp, path)
+
+
+def compare_files(before_path: str, after_path: str, file: Any = None) -> None:
+    """Print every ratio of two result files side by side (a Markdown table): before, after, target."""
+    out = file or sys.stdout
+    with open(before_path, encoding="utf-8") as f:
+        before = {c["key"]: c for c in json.load(f)["cases"]}
+    with open(after_path, encoding="utf-8") as f:
+        after_doc = json.load(f)
+    print("| case | ratio | before | after | target | met |", file=out)
+    print("| --- | --- | --- | --- | --- | --- |", file=out)
+    for case in after_doc["cases"]:
+        old = {r["label"]: r for r in before.get(case["key"], {}).get("ratios", [])}
+        for r in case["ratios"]:
+            b = old.get(r["label"], {}).get("ratio")
+            met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
+            tgt = f"<= {r['target']:g}" if r["target"] is not None else ""
+            fb = f"{b:.2f}" if b is not None else "-"
+            fa = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
+            print(f"| {case['key']} {case['title']} | {r['label']} | {fb} | {fa} | {tgt} | {met} |", file=out)

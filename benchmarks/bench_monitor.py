@@ -10,7 +10,7 @@ Two measurements:
    statistics batch) and with its gradient probe, plus the monitor's end-of-epoch work. The epoch
    overhead is then ``(sample_batches * extra_full + probes * extra_probe + epoch_end) /
    (steps * plain_step)``. Minima are used because other processes only ever add time.
-2. **Epochs**: whole ``fit`` epochs alternating with and without the monitor (after a warm-up
+2. **Epochs**: whole ``fit`` epochs with and without the monitor in ABBA order (after a warm-up
    epoch); the minimum and median are compared, and the monitor's own timer (``monitor.seconds``:
    hooks, statistics and the epoch-end record) is printed.
 
@@ -134,12 +134,15 @@ def bench_epochs(x: np.ndarray, y: np.ndarray, repeats: int, sample_batches: int
     optimizer = Adam(model.parameters(), lr=1e-3)
     _epoch(model, optimizer, x, y, None)  # warm-up: BLAS threads, caches, allocator
     plain, watched, own = [], [], []
-    for _ in range(repeats):
-        plain.append(_epoch(model, optimizer, x, y, None))
-        monitor = NeuronMonitor(sample_batches=sample_batches, warn=False)
-        watched.append(_epoch(model, optimizer, x, y, monitor))
-        own.append(monitor.seconds)
-    print(f"epochs ({repeats} each, alternating):")
+    for i in range(repeats):  # ABBA order, so a machine that speeds up or slows down favours neither
+        for with_monitor in ((False, True) if i % 2 == 0 else (True, False)):
+            if with_monitor:
+                monitor = NeuronMonitor(sample_batches=sample_batches, warn=False)
+                watched.append(_epoch(model, optimizer, x, y, monitor))
+                own.append(monitor.seconds)
+            else:
+                plain.append(_epoch(model, optimizer, x, y, None))
+    print(f"epochs ({repeats} each, in ABBA order):")
     print(f"  without monitor: {', '.join(f'{t:.3f}' for t in plain)} s")
     print(f"  with monitor:    {', '.join(f'{t:.3f}' for t in watched)} s")
     for name, stat in (("min", min), ("median", statistics.median)):

@@ -156,6 +156,13 @@ def main() -> None:
     x, y = load_mnist(args.n)
     loss = epoch_fn(args.epoch, x, y)()
     print(f"{args.epoch}: final batch loss {loss:.4f}")
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            hwm = [line.split()[1] for line in f if line.startswith("VmHWM:")]
+        if hwm:
+            print(f"VmHWM {hwm[0]}")
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

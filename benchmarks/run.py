@@ -1,6 +1,7 @@
 """Myelin's benchmark suite: every case in Myelin and its peers (PyTorch, scikit-learn) in one process.
 
-    python benchmarks/run.py [--quick] [--json benchmarks/results/latest.json] [--cases 1,2,6]
+    python benchmarks/run.py [--quick] [--json benchmarks/results/latest.json] [--cases 1,2,6] [--clock cpu]
+    python benchmarks/run.py --compare benchmarks/results/before.json benchmarks/results/after.json
 
 Cases (float32; "step" is forward, cross-entropy, backward, SGD step):
 
@@ -33,7 +34,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _harness import Case, Result, machine_info, print_table, set_torch_threads, time_case, write_json  # noqa: E402
+from _harness import (
+    Case, Result, compare_files, machine_info, print_table, set_torch_threads, time_case, write_json,
+)
 
 __all__ = ["build", "main", "run"]
 
@@ -112,7 +115,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall (default) or process CPU time: steadier on a shared machine, fair with one "
                              "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="print the ratios of two JSON result files side by side and exit")
     args = parser.parse_args(argv)
+    if args.compare:
+        compare_files(*args.compare)
+        return
     keys = {k.strip() for k in args.cases.split(",")} if args.cases else None
     run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock)
 

@@ -10,9 +10,10 @@ a uniform guess over the 76 characters costs ln 76 = 4.33; about 1.5 means the m
 spelling, words and the shape of a play. At the end it writes new text by sampling one character
 at a time and feeding it back in.
 
-Data: ``../shared/data/shakespeare.txt`` (eight plays, 1 MB) or ``--text PATH``.
+Data: ``../shared/data/shakespeare.txt`` (eight plays, 1 MB) or ``--text PATH``. Every tenth block of
+10,000 characters is held out for validation, so all eight plays appear in both parts.
 
-Run:  python examples/char_lstm.py            (5 epochs; see the README for the timing)
+Run:  python examples/char_lstm.py            (5 epochs, about 3 minutes on one core: 1.54 nats/char)
       python examples/char_lstm.py --quick    (20,000 characters, 1 epoch, for tests)
 """
 

@@ -8,7 +8,7 @@ the test accuracy.
 Data: ``../shared/data/mnist.npz`` next to the repository when present, else ``myelin.datasets.mnist()``
 (``$MYELIN_DATA``, ``~/.cache/myelin``, or a verified download).
 
-Run:  python examples/mnist_mlp.py              (10 epochs; target >= 98.0% with seed 0)
+Run:  python examples/mnist_mlp.py              (10 epochs, about 25 s on one core: 98.3% with seed 0)
       python examples/mnist_mlp.py --quick      (2,000 images, 1 epoch, for tests)
 """
 

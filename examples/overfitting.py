@@ -11,7 +11,7 @@ or drops, and its validation loss climbs. That gap between training and validati
 
 Both shrink the gap; the table at the end shows by how much.
 
-Run:  python examples/overfitting.py            (about 30 seconds)
+Run:  python examples/overfitting.py            (a few seconds)
       python examples/overfitting.py --quick    (fewer epochs, for tests)
 """
 

@@ -9,17 +9,23 @@ import pytest
 
 import myelin
 from myelin.config import (
-    MAX_LAYERS, ConfigError, ModelConfig, _MiniToml, build_model, check_model_config, load_model, load_model_config,
+    MAX_LAYERS,
+    ConfigError,
+    ModelConfig,
+    _MiniToml,
+    build_model,
+    check_model_config,
+    load_model,
+    load_model_config,
     parse_toml,
 )
 
-tomllib = pytest.importorskip("tomllib")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "configs"
 
 DOCS = [
     'a = 1\nb = -2.5\nc = "x\\ty\\u00e9"\nd = \'lit\\n\'\ne = true\nf = [1, 2, 3]\n',
-    "# comment\n[model]\ninput_shape = [1, 8, 8] # trailing\nname = \"m\"\n\n[[layers]]\ntype = \"Flatten\"\n"
-    "[[layers]]\ntype = \"Linear\"\nin_features = 64\nout_features = 10\nbias = false\n",
+    ("# comment\n[model]\ninput_shape = [1, 8, 8] # trailing\nname = \"m\"\n\n[[layers]]\ntype = \"Flatten\"\n"
+     "[[layers]]\ntype = \"Linear\"\nin_features = 64\nout_features = 10\nbias = false\n"),
     "x = [\n  1,\n  2, # two\n  3,\n]\ny = [[1, 2], [3]]\nz = 1e-3\nw = 1_000\nv = +5\nu = false\n",
     '"quoted key" = "v"\nempty = []\nnested = ["a", [true, 0.5]]\n',
 ]
@@ -27,6 +33,7 @@ DOCS = [
 
 @pytest.mark.parametrize("text", DOCS)
 def test_fallback_reader_agrees_with_tomllib(text):
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
     assert _MiniToml(text, "<t>").parse() == tomllib.loads(text)
 
 

@@ -428,6 +428,11 @@ def test_wrong_initial_state_shapes():
         m(x, good)
 
 
+def test_integer_input_is_rejected():
+    with pytest.raises(TypeError, match="floating-point"):
+        LSTM(3, 4)(myelin.tensor(np.ones((2, 1, 3), np.int64)))
+
+
 def test_constructor_errors():
     with pytest.raises(NotImplementedError, match="proj_size"):
         LSTM(4, 8, proj_size=2)

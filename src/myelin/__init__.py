@@ -15,7 +15,6 @@ from .core import (
     linspace, matmul, maximum, minimum, ones, ones_like, pad, rand, randint, randn, split, stack, tensor,
     where, zeros, zeros_like,
 )
-from .random import get_rng, get_rng_state, manual_seed, set_rng_state
 
 __version__ = "0.1.0"
 
@@ -41,12 +40,17 @@ _LAZY = {
     "load_weights": ("myelin.io", "load_weights"),
     "ModelFileError": ("myelin.io", "ModelFileError"),
     "summary": ("myelin.monitor", "summary"),
+    # myelin.random imports numpy.random (~10 ms): only when randomness is first asked for
+    "manual_seed": ("myelin.random", "manual_seed"),
+    "get_rng": ("myelin.random", "get_rng"),
+    "get_rng_state": ("myelin.random", "get_rng_state"),
+    "set_rng_state": ("myelin.random", "set_rng_state"),
 }
 
 __all__ = [
     "Tensor", "Size", "tensor", "as_tensor", "from_numpy", "no_grad", "enable_grad", "set_grad_enabled",
-    "is_grad_enabled", "gradcheck", "manual_seed", "get_rng", "get_rng_state", "set_rng_state",
-    "matmul", "maximum", "minimum", "where", "cat", "concatenate", "stack", "split", "chunk", "pad",
+    "is_grad_enabled", "gradcheck", "matmul", "maximum", "minimum", "where", "cat", "concatenate", "stack", "split",
+    "chunk", "pad",
     "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
     "rand", "randn", "randint", "float32", "float64", "int64", "int32", "bool_", "__version__",
     *sorted(_LAZY),

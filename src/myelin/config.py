@@ -29,9 +29,17 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ConfigError", "MAX_BYTES", "MAX_LAYERS", "ModelConfig", "build_model", "check_model_config", "load_model",
-           "load_model_config",
-           "parse_toml"]
+__all__ = [
+    "MAX_BYTES",
+    "MAX_LAYERS",
+    "ConfigError",
+    "ModelConfig",
+    "build_model",
+    "check_model_config",
+    "load_model",
+    "load_model_config",
+    "parse_toml",
+]
 
 MAX_BYTES = 1_000_000
 MAX_LAYERS = 10_000

@@ -30,12 +30,20 @@ def _commands() -> dict[str, object]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # report unknown options against the subcommand they were given to
+        getattr(parser, "commands", {}).get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
+    args.argv = argv
     if args.command is None:
         parser.error("missing command: choose one of train, evaluate, predict, summary, report")
     prog = f"myelin {args.command}"
     try:
         return int(_commands()[args.command](args))  # type: ignore[operator]
+    except BrokenPipeError:  # the reader went away (`myelin summary ... | head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130

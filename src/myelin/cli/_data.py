@@ -8,6 +8,7 @@ Images are ``(N, C, H, W)``; tabular rows ``(N, D)``; text windows int64 ``(N, T
 from __future__ import annotations
 
 import csv
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,7 +77,7 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
 
 def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:
     order = np.random.default_rng(seed).permutation(len(x))
-    n_test = max(1, int(round(len(x) * fraction)))
+    n_test = max(1, round(len(x) * fraction))
     test, train = np.sort(order[:n_test]), np.sort(order[n_test:])
     return x[train], y[train], x[test], y[test]
 
@@ -131,52 +132,80 @@ def _load_npz(path: Path, seed: int) -> Data:
     return _finish(str(path), *_split(x, y, 0.2, seed), notes=[note])
 
 
-def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], list[str] | None]:
-    """A CSV with a header row: features float32 ``(N, D)``, labels, feature names, class names.
-
-    The label is the last column, or the column named ``target``. Numeric labels are used as class
-    indices; text labels become classes in sorted order (``classes`` is their names).
-    """
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise CLIError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MB")
-    with open(path, newline="", encoding="utf-8") as f:
-        try:
-            rows = list(csv.reader(f))
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise CLIError(f"{path}: unreadable CSV ({exc})") from None
-    rows = [r for r in rows if r and any(cell.strip() for cell in r)]
-    if len(rows) < 2:
-        raise CLIError(f"{path}: expected a header row and at least one data row")
-    header = [h.strip() for h in rows[0]]
+def _label_column(path: Path, header: list[str], target: str | None, label: bool) -> int:
     if not label:
-        col = -1
-    elif target is None:
-        col = len(header) - 1
-    elif target in header:
-        col = header.index(target)
-    else:
-        raise CLIError(f"{path}: no column named {target!r}; columns are {', '.join(header)}")
+        return -1
     if label and len(header) < 2:
         raise CLIError(f"{path}: expected at least one feature column and a label column")
-    features = [i for i in range(len(header)) if i != col]
-    xs = np.empty((len(rows) - 1, len(features)), dtype=np.float32)
-    labels: list[str] = []
-    for r, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise CLIError(f"{path}: line {r} has {len(row)} fields, the header has {len(header)}")
-        for j, i in enumerate(features):
-            try:
-                xs[r - 2, j] = float(row[i])
-            except ValueError:
-                raise CLIError(f"{path}: line {r}, column {header[i]!r}: {row[i]!r} is not a number") from None
-        labels.append(row[col].strip() if label else "0")
+    if target is None:
+        return len(header) - 1
+    if target in header:
+        return header.index(target)
+    raise CLIError(f"{path}: no column named {target!r}; columns are {', '.join(map(repr, header))}")
+
+
+def _numeric_table(path: Path, columns: int) -> np.ndarray | None:
+    """All rows after the header as one float array (NumPy's fast reader), or ``None`` if any cell is not a number."""
     try:
-        numeric = np.array([float(v) for v in labels])
-        return xs, _labels(numeric, str(path)), [header[i] for i in features], None
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2, encoding="utf-8")
+    except (ValueError, UserWarning, UnicodeDecodeError):
+        return None
+    return table if table.shape[1] == columns and len(table) else None
+
+
+def _split_labels(path: Path, labels: list[str]) -> tuple[np.ndarray, list[str] | None]:
+    """Numeric labels as class indices, or text labels as classes in sorted order (and their names)."""
+    try:
+        return _labels(np.array([float(v) for v in labels]), str(path)), None
     except ValueError:
         classes = sorted(set(labels))
         index = {c: k for k, c in enumerate(classes)}
-        return xs, np.array([index[v] for v in labels], dtype=np.int64), [header[i] for i in features], classes
+        return np.array([index[v] for v in labels], dtype=np.int64), classes
+
+
+def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], list[str] | None]:
+    """A CSV with a header row: features float32 ``(N, D)``, labels, feature names, class names.
+
+    The label is the last column, or the column named ``target`` (``label=False``: no label column).
+    Numeric labels are used as class indices; text labels become classes in sorted order
+    (``classes`` is their names). A cell that is not a number is reported with its line and column.
+    """
+    if path.stat().st_size > MAX_CSV_BYTES:
+        raise CLIError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MB")
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            header = [h.strip() for h in next(csv.reader(f), [])]
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise CLIError(f"{path}: unreadable CSV ({exc})") from None
+    col = _label_column(path, header, target, label)
+    features = [i for i in range(len(header)) if i != col]
+    names = [header[i] for i in features]
+    table = _numeric_table(path, len(header))
+    if table is not None:  # every cell is a number: the fast path
+        labels = table[:, col] if label else np.zeros(len(table))
+        return table[:, features].astype(np.float32), (_labels(labels, str(path)) if label else labels), names, None
+    with open(path, newline="", encoding="utf-8") as f:
+        try:
+            rows = [(n, r) for n, r in enumerate(csv.reader(f), start=1) if r and any(c.strip() for c in r)][1:]
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise CLIError(f"{path}: unreadable CSV ({exc})") from None
+    if not rows:
+        raise CLIError(f"{path}: expected a header row and at least one data row")
+    xs = np.empty((len(rows), len(features)), dtype=np.float32)
+    labels_text: list[str] = []
+    for k, (line, row) in enumerate(rows):
+        if len(row) != len(header):
+            raise CLIError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+        for j, i in enumerate(features):
+            try:
+                xs[k, j] = float(row[i])
+            except ValueError:
+                raise CLIError(f"{path}: line {line}, column {header[i]!r}: {row[i]!r} is not a number") from None
+        labels_text.append(row[col].strip() if label else "0")
+    y, classes = _split_labels(path, labels_text)
+    return xs, y, names, classes
 
 
 def _load_text(path: Path, seq_len: int = 100) -> Data:
@@ -198,7 +227,10 @@ def load_data(spec: str, data_dir: str | None = None, target: str | None = None,
         return _finish("digits", x_tr, y_tr, x_te, y_te)
     if key in ("mnist", "fashion-mnist"):
         loader = datasets.mnist if key == "mnist" else datasets.fashion_mnist
-        (x_tr, y_tr), (x_te, y_te) = loader(root=data_dir, download=True)
+        try:
+            (x_tr, y_tr), (x_te, y_te) = loader(root=data_dir, download=True)
+        except datasets.DatasetNotFoundError as exc:
+            raise datasets.DatasetNotFoundError(str(exc).replace("pass root=<that folder>", "pass --data-dir <that folder>")) from None
         return _finish(key, x_tr, y_tr, x_te, y_te)
     path = Path(spec).expanduser()
     suffix = path.suffix.lower()

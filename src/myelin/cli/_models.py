@@ -90,7 +90,7 @@ def _lstm_images(input_shape: tuple[int, ...], classes: int, dropout: float) -> 
 
     if len(input_shape) != 3:
         raise CLIError(f"--model lstm needs images (N, C, H, W) or text; the samples have shape {input_shape}")
-    channels, height, width = input_shape
+    channels, _, width = input_shape
     layers: list[Any] = []
     if channels == 1:
         layers.append(nn.Flatten(1, 2))  # (N, 1, H, W) -> (N, H, W): one row per step

@@ -29,6 +29,8 @@ def one_line(message: Any) -> str:
 class Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line on stderr and exit status 2."""
 
+    commands: dict[str, argparse.ArgumentParser]  # the subcommand parsers, set by build_parser
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
@@ -154,4 +156,5 @@ def build_parser() -> Parser:
     r = sub.add_parser("report", help="write report.html for a run directory",
                        description="Write a self-contained HTML report (report.html) for a run directory.")
     r.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by 'myelin train'")
+    parser.commands = {"train": t, "evaluate": e, "predict": p, "summary": s, "report": r}
     return parser

@@ -13,12 +13,12 @@ import zlib
 
 import numpy as np
 
-__all__ = ["PNGError", "read_png", "to_grayscale", "digit_input", "area_resize"]
+__all__ = ["PNGError", "area_resize", "digit_input", "read_png", "to_grayscale"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 MAX_SIDE = 4096
-MAX_PIXELS = 4096 * 4096
+MAX_PIXELS = 2048 * 2048  # the Average/Paeth filters are undone in Python: keep that bounded
 MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
@@ -115,7 +115,8 @@ def read_png(path: str | os.PathLike[str]) -> np.ndarray:
         raise PNGError(f"{where}: corrupt PNG: no IHDR chunk")
     width, height, depth, color, compression, filt, interlace = header
     if width < 1 or height < 1 or width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
-        raise PNGError(f"{where}: image size {width}x{height} outside 1..{MAX_SIDE} pixels per side")
+        raise PNGError(f"{where}: image of {width}x{height} pixels is too large (at most {MAX_SIDE} per side and "
+                       f"{MAX_PIXELS // 1_000_000} million pixels); scale it down first")
     if color not in _CHANNELS:
         raise PNGError(f"{where}: colour type {color} not supported (grayscale, RGB, gray+alpha or RGBA only)")
     if depth != 8:
@@ -166,7 +167,7 @@ def area_resize(img: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def _pad_square(img: np.ndarray, margin: float = 0.0) -> np.ndarray:
-    side = int(round(max(img.shape) * (1.0 + 2.0 * margin)))
+    side = round(max(img.shape) * (1.0 + 2.0 * margin))
     out = np.zeros((side, side), dtype=np.float32)
     top, left = (side - img.shape[0]) // 2, (side - img.shape[1]) // 2
     out[top : top + img.shape[0], left : left + img.shape[1]] = img

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -143,18 +144,13 @@ def _last(history: dict[str, list[Any]], key: str) -> Any:
     return values[-1] if values else None
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    """Train, evaluate on the test set, and write the run directory; returns the exit status."""
-    import myelin
-    from ..train import CSVLogger, EarlyStopping, ModelCheckpoint
-
+def _prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Data, Any, str]:
+    """Settings (with the preset's defaults filled in), the data, and the model."""
     settings = resolve_settings(args)
     data = load_data(settings["data"], settings["data_dir"], settings["target"], int(settings["seed"]))
-    model_key = "lstm" if data.kind == "text" and str(settings["model"]).lower() == "mlp" and args.model is None \
-        else str(settings["model"]).lower()
-    if data.kind == "text":
-        settings["model"] = model_key
-    preset = preset_for(data.name, data.kind, model_key)
+    if data.kind == "text" and args.model is None and settings["model"] == "mlp":
+        settings["model"] = "lstm"  # a text file means a character model unless told otherwise
+    preset = preset_for(data.name, data.kind, str(settings["model"]).lower())
     settings["epochs"] = settings["epochs"] or preset.epochs
     settings["batch_size"] = settings["batch_size"] or preset.batch_size
     settings["lr"] = settings["lr"] or _LR.get(settings["optimizer"], preset.lr)
@@ -162,58 +158,79 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise CLIError("--patience needs validation data: give --val-split greater than 0")
     if settings["val_split"] and int(len(data.x_train) * (1 - settings["val_split"])) < 1:
         raise CLIError(f"--val-split {settings['val_split']} leaves no training samples")
-
     model, source = _build_model(settings, data, args.resume)
     _check_model_fits(model, data, source)
-    run_dir = make_run_dir(args.out if args.out else (str(Path(args.resume).parent) if args.resume else None))
-    config = {
-        "settings": settings, "model_source": source, "input_shape": list(data.input_shape),
-        "num_classes": data.num_classes, "classes": data.classes, "vocab": data.vocab, "data_kind": data.kind,
-        "train_samples": int(len(data.x_train)), "test_samples": int(len(data.x_test)),
-        "command": "myelin " + " ".join(sys.argv[1:]) if Path(sys.argv[0]).name in ("myelin", "__main__.py") else None,
-        "myelin_version": myelin.__version__,
-    }
-    write_json(run_dir / "config.json", config)
-    say = (lambda *a: None) if args.quiet else (lambda *a: print(*a, flush=True))
-    say(f"Training {source} on {data.name}: {len(data.x_train)} training samples of shape "
-        f"{list(data.input_shape)}, {data.num_classes} classes; {settings['epochs']} epochs, "
-        f"{settings['optimizer']} lr={settings['lr']:g}, batch {settings['batch_size']} -> {run_dir}")
-    for note in data.notes:
-        say(f"note: {note}")
+    return settings, data, model, source
 
-    loss = _text_loss if data.kind == "text" else "cross_entropy"
+
+def _fit(model: Any, data: Data, settings: dict[str, Any], run_dir: Path, args: argparse.Namespace) -> Any:
+    """``myelin.fit`` with the run directory's callbacks (history.csv, checkpoint, early stopping)."""
+    import myelin
+
+    from ..train import CSVLogger, EarlyStopping, ModelCheckpoint
+
     callbacks: list[Any] = [CSVLogger(run_dir / "history.csv"), ModelCheckpoint(run_dir / "checkpoint.safetensors")]
     if settings["patience"]:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=int(settings["patience"]),
                                        restore_best_weights=True))
-    optimizer = _optimizer(settings["optimizer"], model.parameters(), float(settings["lr"]))
-    start = time.perf_counter()
-    history = myelin.fit(
-        model, _train_data(data, settings), loss=loss, optimizer=optimizer, epochs=int(settings["epochs"]),
-        batch_size=int(settings["batch_size"]), validation_split=float(settings["val_split"]),
-        callbacks=callbacks, l1=float(settings["l1"]), l2=float(settings["l2"]), resume_from=args.resume,
-        seed=int(settings["seed"]), verbose=0 if args.quiet else "auto",
-        metrics=() if data.kind == "text" else ("accuracy",),
+    return myelin.fit(
+        model, _train_data(data, settings), loss=_text_loss if data.kind == "text" else "cross_entropy",
+        optimizer=_optimizer(settings["optimizer"], model.parameters(), float(settings["lr"])),
+        epochs=int(settings["epochs"]), batch_size=int(settings["batch_size"]),
+        validation_split=float(settings["val_split"]), callbacks=callbacks, l1=float(settings["l1"]),
+        l2=float(settings["l2"]), resume_from=args.resume, seed=int(settings["seed"]),
+        verbose=0 if args.quiet else "auto", metrics=() if data.kind == "text" else ("accuracy",),
     )
-    seconds = time.perf_counter() - start
-    interrupted = bool(getattr(history, "interrupted", False))
-    myelin.save(model, run_dir / "model.safetensors")
+
+
+def _results(model: Any, data: Data, history: Any, seconds: float, settings: dict[str, Any]) -> dict[str, Any]:
+    """metrics.json: the last epoch's figures, the test set's, the time and the settings."""
+    import myelin
+
     hist = _history_dict(history)
+    interrupted = bool(getattr(history, "interrupted", False))
     metrics: dict[str, Any] = {
         "epochs": len(hist.get("loss", [])), "seconds": round(seconds, 3),
         "train_loss": _last(hist, "loss"), "train_accuracy": _last(hist, "accuracy"),
         "val_loss": _last(hist, "val_loss"), "val_accuracy": _last(hist, "val_accuracy"),
         "interrupted": interrupted, "stopped_early": bool(getattr(history, "stopped_early", False)),
     }
-    if not interrupted:
-        test = myelin.evaluate(model, (data.x_test, data.y_test), loss=loss,
-                               metrics=() if data.kind == "text" else ("accuracy",))
+    if not interrupted:  # after Ctrl-C, save and leave quickly
+        text = data.kind == "text"
+        test = myelin.evaluate(model, (data.x_test, data.y_test), loss=_text_loss if text else "cross_entropy",
+                               metrics=() if text else ("accuracy",))
         metrics["test_loss"] = float(test["loss"])
-        metrics["test_accuracy"] = float(test["accuracy"]) if "accuracy" in test else None
+        metrics["test_accuracy"] = None if text else float(test["accuracy"])
     metrics["settings"] = settings
+    return metrics
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train, evaluate on the test set, and write the run directory; returns the exit status."""
+    import myelin
+
+    settings, data, model, source = _prepare(args)
+    run_dir = make_run_dir(args.out if args.out else (str(Path(args.resume).parent) if args.resume else None))
+    write_json(run_dir / "config.json", {
+        "settings": settings, "model_source": source, "input_shape": list(data.input_shape),
+        "num_classes": data.num_classes, "classes": data.classes, "vocab": data.vocab, "data_kind": data.kind,
+        "train_samples": len(data.x_train), "test_samples": len(data.x_test),
+        "command": shlex.join(["myelin", *getattr(args, "argv", [])]), "myelin_version": myelin.__version__,
+    })
+    if not args.quiet:
+        print(f"Training {source} on {data.name}: {len(data.x_train)} training samples of shape "
+              f"{list(data.input_shape)}, {data.num_classes} classes; {settings['epochs']} epochs, "
+              f"{settings['optimizer']} lr={settings['lr']:g}, batch {settings['batch_size']} -> {run_dir}", flush=True)
+        for note in data.notes:
+            print(f"note: {note}", flush=True)
+    start = time.perf_counter()
+    history = _fit(model, data, settings, run_dir, args)
+    seconds = time.perf_counter() - start
+    myelin.save(model, run_dir / "model.safetensors")
+    metrics = _results(model, data, history, seconds, settings)
     write_json(run_dir / "metrics.json", metrics)
-    notes = _pictures(run_dir, hist, args)
-    if interrupted:
+    notes = _pictures(run_dir, _history_dict(history), args)
+    if metrics["interrupted"]:
         print(f"Interrupted after {metrics['epochs']} epochs; saved {run_dir}/model.safetensors. Resume with: "
               f"myelin train --resume {run_dir}/checkpoint.safetensors", file=sys.stderr)
         return 130

@@ -45,7 +45,7 @@ def infer_input_shape(model: Any, run: dict[str, Any]) -> tuple[int, ...]:
         kind = type(module).__name__
         if kind == "Linear":
             n = int(module.in_features)
-            side = int(round(n ** 0.5))
+            side = round(n ** 0.5)
             candidates += [(1, side, side)] if side * side == n else []
             candidates.append((n,))
             break
@@ -57,7 +57,8 @@ def infer_input_shape(model: Any, run: dict[str, Any]) -> tuple[int, ...]:
     for cand in candidates:
         if _fits(model, cand):
             return cand
-    raise CLIError("cannot tell the model's input shape (no config.json next to it); pass --input-shape, e.g. 1,28,28")
+    raise CLIError("cannot tell the model's input shape: keep the config.json of its run next to the model file "
+                   "(summary also takes --input-shape, e.g. 1,28,28)")
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
@@ -169,11 +170,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
     except ImportError:
         summary = None
     if summary is not None:
-        if shape is None:
-            shape = infer_input_shape(model, run)
-        result = summary(model, shape)
-        if result is not None:
-            print(result)
+        given = shape is not None
+        first = next((m for m in _modules(model) if type(m).__name__ != "Sequential"), None)
+        dtype = "int64" if run.get("data_kind") == "text" or type(first).__name__ == "Embedding" else None
+        try:
+            result = summary(model, shape if given else infer_input_shape(model, run), dtype=dtype)
+        except (CLIError, RuntimeError, ValueError) as exc:
+            if given:
+                raise CLIError(f"--input-shape {args.input_shape}: {' '.join(str(exc).split())}") from None
+            result = summary(model, None)
+        print(result)
         return 0
     print(model)
     total = 0

@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 
-from ..random import get_rng
 from .shape import _sizes
 from .tensor import Tensor
 
@@ -74,6 +73,13 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None) -> Tensor:
 
 def eye(n: int, m: int | None = None, dtype: Any = None) -> Tensor:
     return Tensor._wrap(np.eye(n, m, dtype=_dtype(dtype)))
+
+
+def get_rng() -> np.random.Generator:
+    """The library generator (``myelin.random`` imports ``numpy.random``: ~10 ms, so only on first use)."""
+    from ..random import get_rng as library_rng
+
+    return library_rng()
 
 
 def rand(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:

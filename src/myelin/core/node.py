@@ -10,10 +10,16 @@ each of that parent's shape, or ``None`` for a parent that needs none. It is onl
 when at least one parent requires grad; ``needs_grad(t)`` lets it skip work for the others.
 Under ``no_grad`` (or when no parent requires grad) no closure is kept: the result is a
 plain tensor and the graph stays empty.
+
+An op whose backward allocates every gradient it returns (and keeps no reference to them)
+may return them as ``Fresh((gx, gw))`` instead of a plain tuple: a leaf then takes the array
+as its ``.grad`` without a copy. Never wrap ``g`` itself, a view of it, a cached array or one
+array returned for two parents.
 """
 
 from __future__ import annotations
 
+from itertools import count
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -23,7 +29,7 @@ from ..autograd.grad_mode import STATE
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["make_node", "unbroadcast", "to_array", "ensure_tensor", "FLOAT_TYPES"]
+__all__ = ["Fresh", "make_node", "unbroadcast", "to_array", "ensure_tensor", "FLOAT_TYPES"]
 
 BackwardFn = Callable[[np.ndarray], Sequence[Any]]
 FLOAT_TYPES = (np.float16, np.float32, np.float64)
@@ -34,6 +40,15 @@ TENSOR_CLASS: Any = None
 #: ``None``, or a callable ``TRACER(out, parents, op, attrs)`` that sees every op as it runs
 #: (set by ``myelin.onnx`` while it traces a model; one ``is not None`` test per op otherwise).
 TRACER: Any = None
+
+#: Creation numbers of graph nodes: a node is always numbered after its parents (see the engine).
+_next_seq = count(1).__next__
+
+
+class Fresh(tuple):
+    """A backward's gradients, each freshly allocated and referenced nowhere else (the leaves may keep them)."""
+
+    __slots__ = ()
 
 
 def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, attrs: dict | None = None) -> "Tensor":
@@ -58,7 +73,9 @@ def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, a
                 out.requires_grad = True
                 out._parents = parents
                 out._backward = backward
+                out._seq = _next_seq()
                 return out
+    out._seq = 0
     out.requires_grad = False
     out._parents = ()
     out._backward = None

@@ -73,7 +73,7 @@ class Tensor:
 
     __slots__ = (
         "data", "grad", "requires_grad", "_parents", "_backward", "_op", "_freed",
-        "_hooks", "_retains_grad", "__weakref__",
+        "_hooks", "_retains_grad", "_seq", "__weakref__",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators
     __hash__ = object.__hash__
@@ -88,6 +88,7 @@ class Tensor:
         self._freed = False
         self._hooks = None
         self._retains_grad = False
+        self._seq = 0
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -105,6 +106,7 @@ class Tensor:
         t._freed = False
         t._hooks = None
         t._retains_grad = False
+        t._seq = 0
         return t
 
     # ----------------------------------------------------------------- properties
@@ -699,7 +701,7 @@ def matmul(x: Any, y: Any) -> Tensor:
             ga = unbroadcast(np.matmul(g2, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
         if y.requires_grad:
             gb = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g2), b2.shape).reshape(b.shape)
-        return ga, gb
+        return node.Fresh((ga, gb))  # new arrays (or views of them) only: leaves may keep them
 
     return make_node(out, (x, y), backward, "matmul")
 

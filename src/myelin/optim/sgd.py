@@ -54,6 +54,15 @@ class SGD(Optimizer):
         dampening = float(group["dampening"])
         weight_decay = float(group["weight_decay"])
         nesterov, maximize = group["nesterov"], group["maximize"]
+        scratch = self._scratch
+        if momentum == 0 and weight_decay == 0 and not maximize:  # plain SGD: p -= lr * g
+            neg_lr = -lr
+            for p in group["params"]:
+                grad = p.grad
+                if grad is not None:
+                    data = p.data
+                    data += np.multiply(grad, neg_lr, out=scratch(data, 1))
+            return
         for p in group["params"]:
             if p.grad is None:
                 continue

@@ -242,7 +242,9 @@ class CSVLogger(Callback):
         self.path = os.fspath(path)
         self.separator = separator
 
-    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+    def _after_epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
+        # after every callback's on_epoch_end, so statistics other callbacks add (e.g. the
+        # NeuronMonitor's) are in the row whatever the order of the callbacks
         from ..distributed import is_main
 
         history = self.history

@@ -7,6 +7,7 @@ Shapes: Input ``(*)``, Output ``(*)``, the same shape, unless stated otherwise.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from typing import Any
@@ -48,10 +49,33 @@ def _float(x: Tensor) -> np.ndarray:
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
     """``max(x, 0)``; the gradient is 0 at 0 (as PyTorch). ``inplace`` is accepted and ignored."""
     x = _tensor(input)
-    if x.data.ndim == 0:
+    a = x.data
+    if a.ndim == 0:
         return _on_0d(relu, x)
-    out = np.maximum(x.data, 0)
+    out = np.maximum(a, _zeros_like(a))
     return make_node(out, (x,), lambda g: (g * (out > 0),), "relu")
+
+
+@functools.lru_cache(maxsize=16)
+def _zeros(shape: tuple, dtype: np.dtype, order: str) -> np.ndarray:
+    z = np.zeros(shape, dtype, order=order)  # calloc: untouched pages cost no memory
+    z.flags.writeable = False
+    return z
+
+
+def _zeros_like(a: np.ndarray) -> Any:
+    """A read-only zero array of ``a``'s shape and layout, or the scalar 0 for small or strided ``a``.
+
+    ``np.maximum(a, zeros)`` runs NumPy's SIMD loop; ``np.maximum(a, 0)`` (a scalar operand) does
+    not: 4 vs 20 us for a (128, 512) float32 array.
+    """
+    if a.size < 4096:
+        return 0
+    if a.flags.c_contiguous:
+        return _zeros(a.shape, a.dtype, "C")
+    if a.flags.f_contiguous:
+        return _zeros(a.shape, a.dtype, "F")
+    return 0
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
-from ...core.node import ensure_tensor, make_node
+from ...core.node import Fresh, ensure_tensor, make_node
 from ...core.tensor import Tensor, as_tensor
 
 __all__ = ["linear"]
@@ -27,9 +29,11 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if a.dtype != wd.dtype:
         raise TypeError(f"linear: input dtype {a.dtype} and weight dtype {wd.dtype} differ; convert one of them")
     two_d = a.ndim == 2
-    if two_d or a.ndim == 1:
+    if two_d:
+        out = _affine(a, wd)
+    elif a.ndim == 1:
         out = a @ wd.T
-    else:
+    else:  # the plain product keeps C order, so the reshape back stays a view
         out = (a.reshape(-1, a.shape[-1]) @ wd.T).reshape(a.shape[:-1] + (wd.shape[0],))
     if bias is None:
         parents: tuple = (x, w)
@@ -48,12 +52,45 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             g2, a2 = g.reshape(-1, wd.shape[0]), a.reshape(-1, wd.shape[1])
         gx = None
         if x.requires_grad:
-            gx = g2 @ wd
-            if not two_d:
-                gx = gx.reshape(a.shape)
-        gw = g2.T @ a2 if w.requires_grad else None
+            if two_d and a.flags.f_contiguous and not a.flags.c_contiguous:
+                gx = (wd.T @ g2.T).T  # in the input's layout, so the elementwise backward before it stays fast
+            else:
+                gx = g2 @ wd
+                if not two_d:
+                    gx = gx.reshape(a.shape)
+        gw = None
+        if w.requires_grad:
+            # one row: an outer product, which a GEMM with K = 1 computes ten times slower
+            gw = np.multiply(g2.T, a2) if g2.shape[0] == 1 and a2.ndim == 2 else g2.T @ a2
+            if not gw.flags.c_contiguous:
+                gw = np.ascontiguousarray(gw)
         if bias is None:
-            return gx, gw
-        return gx, gw, (g2.sum(axis=0) if parents[2].requires_grad else None)
+            return Fresh((gx, gw))
+        return Fresh((gx, gw, (_ones(g2.shape[0], g2.dtype) @ g2 if parents[2].requires_grad else None)))
 
     return make_node(out, parents, backward, "linear")
+
+
+@functools.lru_cache(maxsize=32)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    """A read-only ``(n,)`` vector of ones: ``ones @ g`` sums the rows of ``g`` as one GEMV, 3 to 5 times
+    faster than ``g.sum(axis=0)`` (which also adds row by row) and indifferent to ``g``'s layout."""
+    out = np.ones(n, dtype)
+    out.flags.writeable = False
+    return out
+
+
+def _affine(a: np.ndarray, wd: np.ndarray) -> np.ndarray:
+    """``a @ wd.T`` for 2-D ``a`` (rows, in), choosing the faster of two equal GEMMs.
+
+    OpenBLAS computes ``(wd @ a.T).T`` (the output's transpose, as PyTorch's column-major
+    ``addmm`` does) up to twice as fast as ``a @ wd.T`` when the batch is small: e.g. 143 vs
+    249 us for (32, 784) x (784, 512) on one core. The result is then an F-ordered (rows, out)
+    array, which the next layer takes again as a C-ordered transpose (its fastest case).
+    For large batches, or small weights, the plain product is as fast and keeps the usual C order.
+    """
+    if a.flags.f_contiguous and not a.flags.c_contiguous:
+        return (wd @ a.T).T  # a.T is C-ordered: the fastest case of all
+    if a.shape[0] <= 128 and wd.size >= 32768:
+        return (wd @ a.T).T
+    return a @ wd.T

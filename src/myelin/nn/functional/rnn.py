@@ -37,6 +37,8 @@ def _check(op: str, x: Tensor, states: Sequence[Tensor | None], w_ih: Tensor, w_
     """Shape checks naming both sides (the modules give friendlier messages first)."""
     if x.ndim != 3:
         raise ValueError(f"{op}: expected input of shape (L, N, input_size), got {tuple(x.shape)}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point input, received dtype {x.dtype}")
     gates = _GATES[op.split("_")[0]]
     if w_hh.ndim != 2 or w_hh.shape[0] != gates * w_hh.shape[1]:
         raise ValueError(f"{op}: expected weight_hh of shape ({gates}*H, H), got {tuple(w_hh.shape)}")
