@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
-import numpy as np
-import pytest
+# One BLAS thread for tests: on a 2-core machine shared with other jobs, OpenBLAS's spinning
+# threads slow small-matrix training 10-60x; results do not depend on it. Set before NumPy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import myelin
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import myelin  # noqa: E402
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -18,6 +25,22 @@ def torch():
     torch = pytest.importorskip("torch")
     torch.set_default_dtype(torch.float32)
     return torch
+
+
+@pytest.fixture(autouse=True)
+def _default_sigint():
+    """Tests of Ctrl-C handling need Python's default SIGINT handler, even when the test runner
+    was started with SIGINT ignored (as a background job is)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)

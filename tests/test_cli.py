@@ -278,7 +278,9 @@ def test_report_without_report_module_or_with_it(run_dir, capsys):
 def test_ctrl_c_stops_cleanly_with_status_130(tmp_path):
     out = tmp_path / "interrupted"
     proc = subprocess.Popen([sys.executable, "-m", "myelin", "train", "--epochs", "500", "--out", str(out), "--quiet",
-                             "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--no-report"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            # a runner that ignores SIGINT (a background job) passes that on: undo it
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 300
     while not (out / "history.csv").exists() and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)

@@ -26,7 +26,7 @@ bool_ = "bool"
 
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "train", "io", "monitor", "plot", "report", "sklearn",
-    "distributed", "onnx", "cli", "autograd", "random", "core", "utils",
+    "distributed", "onnx", "cli", "autograd", "random", "core", "utils", "config",
 }
 
 # name -> (module, attribute): imported on first access

@@ -105,14 +105,15 @@ def build_parser() -> Parser:
 
     t = sub.add_parser("train", help="train a model and write a run directory",
                        description="Train a model and write a run directory (model.safetensors, history.csv, "
-                                   "metrics.json, config.json, checkpoint.safetensors, curves.png). With no options: "
+                                   "metrics.json, config.json, checkpoint.safetensors, curves.png, report.html). With "
+                                   "no options: "
                                    "an MLP on the built-in 8x8 digits, in seconds.")
     _add_data_options(t, "digits, or the resumed run's data")
     t.add_argument("--model", metavar="MODEL",
                    help="mlp, cnn, lstm (image rows as a sequence; a character model for .txt data) or a CONFIG.toml "
                         "with [[layers]] (default: mlp)")
-    t.add_argument("--epochs", type=positive_int, metavar="N", help="epochs in the whole run (default: per data and model, 20 "
-                                                       "for the digits MLP)")
+    t.add_argument("--epochs", type=positive_int, metavar="N", help="epochs in the whole run (default: per data and model, "
+                                                                    "15 for the digits MLP)")
     t.add_argument("--batch-size", type=positive_int, metavar="N", help="samples per step (default: 32, 64 for MNIST)")
     t.add_argument("--lr", type=positive_float, metavar="LR", help="learning rate (default: 1e-3; sgd and adagrad 1e-2)")
     t.add_argument("--optimizer", choices=["sgd", "adam", "adamw", "rmsprop", "adagrad"],

@@ -19,6 +19,7 @@ from .parameter import Parameter
 from .pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from .registry import ConfigError, from_config, register_module
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from .rnn_output import RNNOutput
 
 __all__ = [
     "functional", "init", "utils", "Parameter", "Module", "RemovableHandle", "IncompatibleKeys",
@@ -27,6 +28,6 @@ __all__ = [
     "ReLU", "ReLU6", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Hardtanh", "SiLU", "Softplus", "Softmax",
     "LogSoftmax", "Identity", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding", "Flatten",
     "Unflatten", "Conv1d", "Conv2d", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
-    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
+    "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell", "RNNOutput",
     "MSELoss", "L1Loss", "HuberLoss", "SmoothL1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
 ]
