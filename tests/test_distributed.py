@@ -317,3 +317,17 @@ def test_fit_distributed_matches_one_process_and_resumes_on_any_ranks(tmp_path):
     for r, (ranks, epochs) in zip([trained, *resumed], ((2, 3), (1, 5), (2, 5))):
         assert (r["ranks"], r["epochs"]) == (ranks, epochs), r
         assert r["allclose"] and r["ranks_identical"] and r["loss_matches"], r
+
+
+@pytest.mark.mpi
+@needs_mpi
+def test_mpirun_myelin_train_writes_one_run_directory(tmp_path):
+    root = ["--allow-run-as-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+    out = tmp_path / "run"
+    proc = _run([MPIRUN, "-n", "2", "--oversubscribe", *root, sys.executable, "-m", "myelin", "train",
+                 "--epochs", "2", "--out", str(out), "--no-report"], timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("test accuracy") == 1  # only rank 0 prints
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["epochs"] == 2 and metrics["test_accuracy"] > 0.5
+    assert (out / "model.safetensors").exists() and (out / "monitor.json").exists()

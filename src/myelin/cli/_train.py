@@ -163,13 +163,16 @@ def _prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Data, Any, str]:
     return settings, data, model, source
 
 
-def _fit(model: Any, data: Data, settings: dict[str, Any], run_dir: Path, args: argparse.Namespace) -> Any:
-    """``myelin.fit`` with the run directory's callbacks (history.csv, checkpoint, early stopping)."""
+def _fit(model: Any, data: Data, settings: dict[str, Any], run_dir: Path, args: argparse.Namespace,
+         monitor: Any = None, distributed: bool = False) -> Any:
+    """``myelin.fit`` with the run directory's callbacks (history.csv, checkpoint, early stopping, monitor)."""
     import myelin
 
     from ..train import CSVLogger, EarlyStopping, ModelCheckpoint
 
     callbacks: list[Any] = [CSVLogger(run_dir / "history.csv"), ModelCheckpoint(run_dir / "checkpoint.safetensors")]
+    if monitor is not None:
+        callbacks.append(monitor)
     if settings["patience"]:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=int(settings["patience"]),
                                        restore_best_weights=True))
@@ -180,10 +183,25 @@ def _fit(model: Any, data: Data, settings: dict[str, Any], run_dir: Path, args: 
         validation_split=float(settings["val_split"]), callbacks=callbacks, l1=float(settings["l1"]),
         l2=float(settings["l2"]), resume_from=args.resume, seed=int(settings["seed"]),
         verbose=0 if args.quiet else "auto", metrics=() if data.kind == "text" else ("accuracy",),
+        distributed=distributed,
     )
 
 
-def _results(model: Any, data: Data, history: Any, seconds: float, settings: dict[str, Any]) -> dict[str, Any]:
+def _save_predictions(model: Any, data: Data, run_dir: Path) -> None:
+    """predictions.npz (y_true, y_pred) of the test set, for the report's confusion matrix."""
+    import numpy as np
+
+    import myelin
+
+    from ..io import atomic_write
+
+    scores = myelin.predict(model, data.x_test)
+    with atomic_write(run_dir / "predictions.npz", "wb") as f:
+        np.savez(f, y_true=np.asarray(data.y_test, dtype=np.int64), y_pred=np.argmax(scores, axis=-1).astype(np.int64))
+
+
+def _results(model: Any, data: Data, history: Any, seconds: float, settings: dict[str, Any],
+             run_dir: Path) -> dict[str, Any]:
     """metrics.json: the last epoch's figures, the test set's, the time and the settings."""
     import myelin
 
@@ -201,6 +219,8 @@ def _results(model: Any, data: Data, history: Any, seconds: float, settings: dic
                                metrics=() if text else ("accuracy",))
         metrics["test_loss"] = float(test["loss"])
         metrics["test_accuracy"] = None if text else float(test["accuracy"])
+        if not text:
+            _save_predictions(model, data, run_dir)
     metrics["settings"] = settings
     return metrics
 
@@ -209,8 +229,26 @@ def cmd_train(args: argparse.Namespace) -> int:
     """Train, evaluate on the test set, and write the run directory; returns the exit status."""
     import myelin
 
+    from ..distributed import launched_world_size
+    from ..monitor import NeuronMonitor
+
     settings, data, model, source = _prepare(args)
-    run_dir = make_run_dir(args.out if args.out else (str(Path(args.resume).parent) if args.resume else None))
+    distributed = (launched_world_size() or 1) > 1  # started by mpirun -n N: data-parallel training
+    main = True
+    if distributed:
+        from .. import distributed as dist
+
+        dist.init(required=True)
+        main = dist.is_main()
+        args.quiet = args.quiet or not main
+    out = args.out if args.out else (str(Path(args.resume).parent) if args.resume else None)
+    run_dir = make_run_dir(out) if main else Path(out or "runs")
+    if distributed:
+        run_dir = Path(dist.broadcast_object(str(run_dir)))
+    monitor = NeuronMonitor(log=lambda message: print(f"warning: {message}", file=sys.stderr)) if main else None
+    if not main:  # only rank 0 writes the run directory and prints
+        _fit(model, data, settings, run_dir, args, None, distributed)
+        return 0
     write_json(run_dir / "config.json", {
         "settings": settings, "model_source": source, "input_shape": list(data.input_shape),
         "num_classes": data.num_classes, "classes": data.classes, "vocab": data.vocab, "data_kind": data.kind,
@@ -224,10 +262,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         for note in data.notes:
             print(f"note: {note}", flush=True)
     start = time.perf_counter()
-    history = _fit(model, data, settings, run_dir, args)
+    history = _fit(model, data, settings, run_dir, args, monitor, distributed)
     seconds = time.perf_counter() - start
+    monitor.save(run_dir)
     myelin.save(model, run_dir / "model.safetensors")
-    metrics = _results(model, data, history, seconds, settings)
+    metrics = _results(model, data, history, seconds, settings, run_dir)
     write_json(run_dir / "metrics.json", metrics)
     notes = _pictures(run_dir, _history_dict(history), args)
     if metrics["interrupted"]:
