@@ -93,11 +93,16 @@ def _sample(fn: Callable[[], Any], k: int, clock: Callable[[], float] = time.per
     return (clock() - t0) / k
 
 
-def time_case(case: Case, rounds: int, warmup: int = 2, min_sample_s: float = 0.01, clock: str = "wall") -> Result:
+def time_case(case: Case, rounds: int, warmup: int = 2, min_sample_s: float = 0.01, clock: str = "wall",
+              settle_s: float = 0.0) -> Result:
     """Median milliseconds of every implementation of ``case``, measured alternately.
 
     ``clock="cpu"`` times with the process CPU clock (all threads): steadier than the wall clock
     on a machine shared with other jobs, and fair when both libraries run one thread.
+    ``settle_s``: an untimed pause before each sample. With several threads, PyTorch's OpenMP
+    workers and OpenBLAS's workers each spin for milliseconds after their work, and on a small
+    machine they would steal the cores of whichever library runs next; a real program runs
+    one library, so the pause lets the other's threads go to sleep first.
     """
     tick = CLOCKS[clock]
     if case.measured is not None:
@@ -122,6 +127,8 @@ def time_case(case: Case, rounds: int, warmup: int = 2, min_sample_s: float = 0.
     for r in range(rounds):
         shift = r % len(fns)
         for i in list(range(shift, len(fns))) + list(range(shift)):
+            if settle_s:
+                time.sleep(settle_s)
             times[i].append(_sample(fns[i], ks[i], tick) * 1e3)
     values = {n: statistics.median(t) for n, t in zip(names, times)}
     return _result(case, values, {n: [round(v, 5) for v in t] for n, t in zip(names, times)})

@@ -17,6 +17,13 @@ Cases (float32; "step" is forward, cross-entropy, backward, SGD step):
 Each case runs its implementations alternately (rotating the order every round) after a warm-up,
 PyTorch with as many threads as NumPy's BLAS (threadpoolctl), and reports median milliseconds and
 the ratios Myelin / peer with their targets. Timings are measurements, never pass/fail.
+``--settle MS`` pauses before each sample, so that worker threads one library leaves spinning
+(OpenMP, OpenBLAS) cannot slow the next one down (off by default: on a VM a pause can also cost
+the next library a slow wake-up).
+
+On a machine shared with other jobs, multi-threaded BLAS timings swing wildly; one thread per
+library and the process CPU clock give steady ratios:
+``OPENBLAS_NUM_THREADS=1 python benchmarks/run.py --clock cpu``.
 
 On machines that set OPENBLAS_CORETYPE (slower kernels for old OpenBLAS builds), benchmark with
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py`` so NumPy gets the kernel
@@ -35,7 +42,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _harness import (
-    Case, Result, compare_files, machine_info, print_table, set_torch_threads, time_case, write_json,
+    Case,
+    Result,
+    compare_files,
+    machine_info,
+    print_table,
+    set_torch_threads,
+    time_case,
+    write_json,
 )
 
 __all__ = ["build", "main", "run"]
@@ -66,7 +80,8 @@ def build(torch: Any, quick: bool, keys: set[str] | None = None) -> list[Case]:
 
 
 def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = None, json_path: str | None = None,
-        cases: list[Case] | None = None, verbose: bool = True, clock: str = "wall") -> list[Result]:
+        cases: list[Case] | None = None, verbose: bool = True, clock: str = "wall", settle_s: float = 0.0,
+        ) -> list[Result]:
     """Build (unless given), time and print the cases; write the JSON file when ``json_path`` is given."""
     import torch
 
@@ -90,7 +105,7 @@ def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = 
         cases = build(torch, quick, keys)
     results = []
     for case in cases:
-        res = time_case(case, rounds, min_sample_s=min_sample_s, clock=clock)
+        res = time_case(case, rounds, min_sample_s=min_sample_s, clock=clock, settle_s=settle_s)
         results.append(res)
         if verbose:
             print_table([res])
@@ -98,7 +113,7 @@ def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = 
         print(f"\n{len(results)} cases in {time.perf_counter() - t0:.0f} s")
     if json_path:
         settings = {"quick": quick, "rounds": rounds, "min_sample_s": min_sample_s, "torch_threads": threads,
-                    "clock": clock,
+                    "clock": clock, "settle_s": settle_s,
                     "command": " ".join([Path(sys.executable).name] + sys.argv)}
         write_json(json_path, results, machine, settings)
         if verbose:
@@ -115,6 +130,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall (default) or process CPU time: steadier on a shared machine, fair with one "
                              "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS")
+    parser.add_argument("--settle", type=float, default=0.0, metavar="MS",
+                        help="untimed pause before each sample, in milliseconds (default 0)")
     parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
                         help="print the ratios of two JSON result files side by side and exit")
     args = parser.parse_args(argv)
@@ -122,7 +139,8 @@ def main(argv: list[str] | None = None) -> None:
         compare_files(*args.compare)
         return
     keys = {k.strip() for k in args.cases.split(",")} if args.cases else None
-    run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock)
+    run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock,
+        settle_s=args.settle / 1e3)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,12 @@ import os
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
-import myelin  # noqa: E402
+import myelin
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -94,9 +94,8 @@ def test_no_grad_builds_no_graph_and_works_as_decorator():
 
     assert not f(x).requires_grad and not g(x).requires_grad
     assert myelin.is_grad_enabled()
-    with myelin.no_grad():
-        with myelin.enable_grad():
-            assert (x * 2).requires_grad
+    with myelin.no_grad(), myelin.enable_grad():
+        assert (x * 2).requires_grad
 
 
 def test_dtype_defaults():

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import myelin
-from myelin.autograd import gradcheck
 from conftest import assert_close
+from myelin.autograd import gradcheck
 
 # ------------------------------------------------------------------ op table
 # name -> (myelin fn, torch fn, number of inputs, input transform (to keep the math defined))

@@ -11,9 +11,34 @@ from typing import Any
 
 from .autograd import enable_grad, gradcheck, is_grad_enabled, no_grad, set_grad_enabled
 from .core import (
-    Size, Tensor, arange, as_tensor, cat, chunk, concatenate, empty, eye, from_numpy, full, full_like,
-    linspace, matmul, maximum, minimum, ones, ones_like, pad, rand, randint, randn, split, stack, tensor,
-    where, zeros, zeros_like,
+    Size,
+    Tensor,
+    arange,
+    as_tensor,
+    cat,
+    chunk,
+    concatenate,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    matmul,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    pad,
+    rand,
+    randint,
+    randn,
+    split,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
 )
 
 __version__ = "0.1.0"

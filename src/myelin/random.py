@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["manual_seed", "get_rng", "get_rng_state", "set_rng_state", "seed"]
+__all__ = ["get_rng", "get_rng_state", "manual_seed", "seed", "set_rng_state"]
 
 _rng: np.random.Generator = np.random.default_rng()
 

@@ -35,7 +35,7 @@ _FREED_MESSAGE = (
 )
 
 
-def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray, owned: bool = False) -> None:
+def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, owned: bool = False) -> None:
     """Add ``grad`` into ``leaf.grad``; adopt it without a copy when ``owned`` (and no hook saw it)."""
     if leaf._hooks:
         for hook in leaf._hooks:
@@ -56,7 +56,7 @@ def _accumulate_leaf(leaf: "Tensor", grad: np.ndarray, owned: bool = False) -> N
         current += grad
 
 
-def run_backward(root: "Tensor", grad: np.ndarray, retain_graph: bool = False) -> None:
+def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d out / d root) to every leaf that requires grad."""
     if root._freed:
         raise RuntimeError(_FREED_MESSAGE)

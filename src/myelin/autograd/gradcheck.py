@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["gradcheck", "GradcheckError"]
+__all__ = ["GradcheckError", "gradcheck"]
 
 
 class GradcheckError(AssertionError):

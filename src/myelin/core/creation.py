@@ -10,8 +10,20 @@ from .shape import _sizes
 from .tensor import Tensor
 
 __all__ = [
-    "zeros", "ones", "full", "empty", "zeros_like", "ones_like", "full_like", "arange", "linspace",
-    "eye", "rand", "randn", "randint", "from_numpy",
+    "arange",
+    "empty",
+    "eye",
+    "from_numpy",
+    "full",
+    "full_like",
+    "linspace",
+    "ones",
+    "ones_like",
+    "rand",
+    "randint",
+    "randn",
+    "zeros",
+    "zeros_like",
 ]
 
 

@@ -29,7 +29,7 @@ def _convert(index: Any) -> tuple[Any, bool]:
     return index, False
 
 
-def getitem(x: "Tensor", index: Any) -> "Tensor":
+def getitem(x: Tensor, index: Any) -> Tensor:
     a = x.data
     idx, advanced = _convert(index)
     try:
@@ -54,7 +54,7 @@ def getitem(x: "Tensor", index: Any) -> "Tensor":
     return make_node(out, (x,), backward, "index", {"index": index})
 
 
-def setitem(x: "Tensor", index: Any, value: Any) -> None:
+def setitem(x: Tensor, index: Any, value: Any) -> None:
     """Write into ``x.data`` in place; allowed where no gradient is being recorded for ``x``."""
     if STATE.enabled and (x.requires_grad or (isinstance(value, node.TENSOR_CLASS) and value.requires_grad)):
         raise RuntimeError(

@@ -19,8 +19,9 @@ array returned for two parents.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from itertools import count
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -29,7 +30,7 @@ from ..autograd.grad_mode import STATE
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Fresh", "make_node", "unbroadcast", "to_array", "ensure_tensor", "FLOAT_TYPES"]
+__all__ = ["FLOAT_TYPES", "Fresh", "ensure_tensor", "make_node", "to_array", "unbroadcast"]
 
 BackwardFn = Callable[[np.ndarray], Sequence[Any]]
 FLOAT_TYPES = (np.float16, np.float32, np.float64)
@@ -51,7 +52,7 @@ class Fresh(tuple):
     __slots__ = ()
 
 
-def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, attrs: dict | None = None) -> "Tensor":
+def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, attrs: dict | None = None) -> Tensor:
     """Wrap ``data`` as the output of ``op`` on ``parents``; record the graph when needed.
 
     ``attrs`` holds the op's non-tensor arguments (shapes, dims, scalar operands) for the tracer.
@@ -111,7 +112,7 @@ def to_array(x: Any, like: np.ndarray | None = None) -> np.ndarray | float | int
     return arr
 
 
-def ensure_tensor(x: Any, like: np.ndarray | None = None) -> "Tensor":
+def ensure_tensor(x: Any, like: np.ndarray | None = None) -> Tensor:
     """``x`` as a tensor (constants become tensors that do not require grad)."""
     if isinstance(x, TENSOR_CLASS):
         return x

@@ -14,7 +14,7 @@ from .node import make_node
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["sum", "mean", "var", "std", "max", "min", "amax", "amin", "argmax", "argmin", "MaxMin"]
+__all__ = ["MaxMin", "amax", "amin", "argmax", "argmin", "max", "mean", "min", "std", "sum", "var"]
 
 MaxMin = namedtuple("MaxMin", ["values", "indices"])
 
@@ -45,7 +45,7 @@ def _expand_back(g: np.ndarray, shape: tuple[int, ...], dims: tuple[int, ...] | 
     return np.broadcast_to(g, shape)
 
 
-def sum(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     a = x.data
     dims = normalize_dims(dim, a.ndim, "sum")
     out = np.asarray(a.sum(axis=dims, keepdims=keepdim))
@@ -62,7 +62,7 @@ def _count(shape: tuple[int, ...], dims: tuple[int, ...] | None) -> int:
     return int(np.prod([shape[d] for d in dims], dtype=np.int64))
 
 
-def mean(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     a = x.data
     if a.dtype.kind != "f":
         raise TypeError(f"mean: expected a floating-point tensor, received dtype {a.dtype}")
@@ -73,7 +73,7 @@ def mean(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
                      {"dims": dims, "keepdim": keepdim})
 
 
-def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+def var(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
     a = x.data
     dims = normalize_dims(dim, a.ndim, "var")
     n = _count(a.shape, dims)
@@ -90,12 +90,12 @@ def var(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1
     return make_node(out, (x,), backward, "var", {"dims": dims, "keepdim": keepdim, "correction": correction})
 
 
-def std(x: "Tensor", dim: Any = None, keepdim: bool = False, correction: int = 1) -> "Tensor":
+def std(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) -> Tensor:
     v = var(x, dim, keepdim, correction)
     return v.sqrt()
 
 
-def _reduce_extreme(x: "Tensor", dim: Any, keepdim: bool, fn: Any, argfn: Any, op: str) -> Any:
+def _reduce_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, op: str) -> Any:
     a = x.data
     if a.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor")
@@ -117,7 +117,7 @@ def _reduce_extreme(x: "Tensor", dim: Any, keepdim: bool, fn: Any, argfn: Any, o
                   node.TENSOR_CLASS._wrap(out_idx.astype(np.int64)))
 
 
-def _amax_like(x: "Tensor", dim: Any, keepdim: bool, fn: Any, op: str) -> "Tensor":
+def _amax_like(x: Tensor, dim: Any, keepdim: bool, fn: Any, op: str) -> Tensor:
     a = x.data
     dims = normalize_dims(dim, a.ndim, op)
     out = np.asarray(fn(a, axis=dims, keepdims=keepdim))
@@ -132,26 +132,26 @@ def _amax_like(x: "Tensor", dim: Any, keepdim: bool, fn: Any, op: str) -> "Tenso
     return make_node(out, (x,), backward, op, {"dims": dims, "keepdim": keepdim})
 
 
-def max(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> Any:
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """Largest value; with ``dim``, the named tuple ``(values, indices)`` as in PyTorch."""
     return _reduce_extreme(x, dim, keepdim, np.max, np.argmax, "max")
 
 
-def min(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> Any:
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Any:
     """Smallest value; with ``dim``, the named tuple ``(values, indices)`` as in PyTorch."""
     return _reduce_extreme(x, dim, keepdim, np.min, np.argmin, "min")
 
 
-def amax(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+def amax(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Largest values over ``dim``; ties share the gradient equally."""
     return _amax_like(x, dim, keepdim, np.max, "amax")
 
 
-def amin(x: "Tensor", dim: Any = None, keepdim: bool = False) -> "Tensor":
+def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return _amax_like(x, dim, keepdim, np.min, "amin")
 
 
-def _arg(x: "Tensor", dim: int | None, keepdim: bool, fn: Any, op: str) -> "Tensor":
+def _arg(x: Tensor, dim: int | None, keepdim: bool, fn: Any, op: str) -> Tensor:
     a = x.data
     if dim is None:
         out = np.asarray(fn(a))
@@ -166,9 +166,9 @@ def _arg(x: "Tensor", dim: int | None, keepdim: bool, fn: Any, op: str) -> "Tens
     return result
 
 
-def argmax(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> "Tensor":
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg(x, dim, keepdim, np.argmax, "argmax")
 
 
-def argmin(x: "Tensor", dim: int | None = None, keepdim: bool = False) -> "Tensor":
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg(x, dim, keepdim, np.argmin, "argmin")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -13,8 +14,20 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
-    "reshape", "transpose", "permute", "squeeze", "unsqueeze", "expand", "broadcast_to",
-    "flatten", "cat", "concatenate", "stack", "split", "chunk", "pad",
+    "broadcast_to",
+    "cat",
+    "chunk",
+    "concatenate",
+    "expand",
+    "flatten",
+    "pad",
+    "permute",
+    "reshape",
+    "split",
+    "squeeze",
+    "stack",
+    "transpose",
+    "unsqueeze",
 ]
 
 
@@ -31,7 +44,7 @@ def _axis(dim: int, ndim: int, op: str) -> int:
     return dim % ndim
 
 
-def reshape(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
+def reshape(x: Tensor, shape: Sequence[Any]) -> Tensor:
     a = x.data
     new = _sizes(shape)
     try:
@@ -42,14 +55,14 @@ def reshape(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
     return make_node(out, (x,), lambda g: (g.reshape(old),), "reshape", {"shape": new})
 
 
-def transpose(x: "Tensor", dim0: int, dim1: int) -> "Tensor":
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     nd = x.data.ndim
     d0, d1 = _axis(dim0, nd, "transpose"), _axis(dim1, nd, "transpose")
     return make_node(np.swapaxes(x.data, d0, d1), (x,), lambda g: (np.swapaxes(g, d0, d1),), "transpose",
                      {"dims": (d0, d1)})
 
 
-def permute(x: "Tensor", dims: Sequence[Any]) -> "Tensor":
+def permute(x: Tensor, dims: Sequence[Any]) -> Tensor:
     nd = x.data.ndim
     order = tuple(_axis(d, nd, "permute") for d in _sizes(dims)) if len(dims) else ()
     if sorted(order) != list(range(nd)):
@@ -59,7 +72,7 @@ def permute(x: "Tensor", dims: Sequence[Any]) -> "Tensor":
                      {"perm": order})
 
 
-def squeeze(x: "Tensor", dim: Any = None) -> "Tensor":
+def squeeze(x: Tensor, dim: Any = None) -> Tensor:
     a = x.data
     if dim is None:
         axes = tuple(i for i, s in enumerate(a.shape) if s == 1)
@@ -70,13 +83,13 @@ def squeeze(x: "Tensor", dim: Any = None) -> "Tensor":
     return make_node(np.squeeze(a, axes) if axes else a, (x,), lambda g: (g.reshape(old),), "squeeze", {"axes": axes})
 
 
-def unsqueeze(x: "Tensor", dim: int) -> "Tensor":
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
     a = x.data
     d = _axis(dim, a.ndim + 1, "unsqueeze")
     return make_node(np.expand_dims(a, d), (x,), lambda g: (np.squeeze(g, d),), "unsqueeze", {"axis": d})
 
 
-def broadcast_to(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
+def broadcast_to(x: Tensor, shape: Sequence[Any]) -> Tensor:
     a = x.data
     new = _sizes(shape) if not isinstance(shape, tuple) else tuple(int(s) for s in shape)
     try:
@@ -87,7 +100,7 @@ def broadcast_to(x: "Tensor", shape: Sequence[Any]) -> "Tensor":
     return make_node(out, (x,), lambda g: (unbroadcast(g, old),), "expand", {"shape": new})
 
 
-def expand(x: "Tensor", sizes: Sequence[Any]) -> "Tensor":
+def expand(x: Tensor, sizes: Sequence[Any]) -> Tensor:
     """``broadcast_to`` where -1 keeps a dimension's size (PyTorch's ``expand``)."""
     new = list(_sizes(sizes))
     lead = len(new) - x.data.ndim
@@ -101,7 +114,7 @@ def expand(x: "Tensor", sizes: Sequence[Any]) -> "Tensor":
     return broadcast_to(x, tuple(new))
 
 
-def flatten(x: "Tensor", start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     a = x.data
     if a.ndim == 0:
         return reshape(x, (1,))
@@ -112,7 +125,7 @@ def flatten(x: "Tensor", start_dim: int = 0, end_dim: int = -1) -> "Tensor":
     return reshape(x, new)
 
 
-def _tensors(tensors: Sequence[Any], op: str) -> list["Tensor"]:
+def _tensors(tensors: Sequence[Any], op: str) -> list[Tensor]:
     ts = list(tensors)
     if not ts:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
@@ -121,7 +134,7 @@ def _tensors(tensors: Sequence[Any], op: str) -> list["Tensor"]:
     return [node.ensure_tensor(t, like) for t in ts]
 
 
-def cat(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
+def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Join tensors along an existing dimension."""
     ts = _tensors(tensors, "cat")
     arrays = [t.data for t in ts]
@@ -142,7 +155,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
 concatenate = cat
 
 
-def stack(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
+def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dimension."""
     ts = _tensors(tensors, "stack")
     arrays = [t.data for t in ts]
@@ -159,7 +172,7 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> "Tensor":
     return make_node(out, tuple(ts), backward, "stack", {"dim": d})
 
 
-def _slice_along(x: "Tensor", d: int, start: int, stop: int) -> "Tensor":
+def _slice_along(x: Tensor, d: int, start: int, stop: int) -> Tensor:
     a = x.data
     index = (slice(None),) * d + (slice(start, stop),)
     shape = a.shape
@@ -172,7 +185,7 @@ def _slice_along(x: "Tensor", d: int, start: int, stop: int) -> "Tensor":
     return make_node(a[index], (x,), backward, "split", {"dim": d, "start": start, "stop": stop})
 
 
-def split(x: "Tensor", split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+def split(x: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
     """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes."""
     d = _axis(dim, x.data.ndim, "split")
     n = x.data.shape[d]
@@ -192,7 +205,7 @@ def split(x: "Tensor", split_size_or_sections: Any, dim: int = 0) -> tuple["Tens
     return tuple(out)
 
 
-def chunk(x: "Tensor", chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """At most ``chunks`` pieces of equal size (the last may be smaller), as PyTorch."""
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, received {chunks}")
@@ -201,7 +214,7 @@ def chunk(x: "Tensor", chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
     return split(x, size, dim)
 
 
-def pad(x: "Tensor", pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> "Tensor":
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with ``value``; ``pad`` lists (before, after) pairs from the last dimension backwards, as PyTorch."""
     if mode != "constant":
         raise ValueError(f"pad: only mode='constant' is supported, received {mode!r}")

@@ -284,7 +284,7 @@ class Tensor:
                     f"backward: grad can be implicitly created only for scalar outputs, this output has shape "
                     f"{self.shape}; pass grad= of the same shape"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones(self.data.shape, self.data.dtype)
         else:
             seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
             if seed.shape != self.data.shape:

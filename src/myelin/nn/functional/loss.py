@@ -476,19 +476,19 @@ def _cross_entropy_mean(x: Tensor, target: Any, ignore_index: int) -> Tensor | N
     n, n_classes = a.shape
     if t.dtype != np.int64:
         t = t.astype(np.int64)
-    if t.view(np.uint64).max() >= n_classes:  # negative (ignored) or out of range: the general path
+    if np.maximum.reduce(t.view(np.uint64)) >= n_classes:  # negative (ignored) or out of range: general path
         return None
     if 0 <= ignore_index < n_classes and (t == ignore_index).any():
         return None
     if not a.flags.c_contiguous:
         a = np.ascontiguousarray(a)  # the flat target positions assume C order
-    z = a - a.max(axis=1, keepdims=True)
+    z = a - np.maximum.reduce(a, axis=1, keepdims=True)
     flat = t + _row_starts(n, n_classes)
     loss = z.reshape(-1)[flat]  # z at the targets
     e = np.exp(z, out=z)
-    s = e.sum(axis=1, keepdims=True)
+    s = np.add.reduce(e, axis=1, keepdims=True)
     np.subtract(np.log(s[:, 0]), loss, out=loss)
-    out = np.asarray(loss.sum() / n)
+    out = np.asarray(np.add.reduce(loss) / n)
 
     def backward(g: np.ndarray) -> tuple:
         c = g / n
