@@ -19,10 +19,14 @@ if __name__ == "__main__":
         dist.broadcast_parameters(model)
         print(f"rank {comm.rank}: broadcast passed", flush=True)  # never reached
     else:
+        # one file per rank (argv[2] is a folder): two ranks printing to one pipe can interleave lines
+        lines = []
         for what, call in (("check_consistency", dist.check_consistency), ("broadcast", dist.broadcast_parameters)):
             try:
                 call(model)
             except dist.DistributedError as exc:
-                print(f"rank {comm.rank} {what}: {exc}", flush=True)
+                lines.append(f"rank {comm.rank} {what}: {exc}")
             else:
-                print(f"rank {comm.rank} {what}: no error", flush=True)
+                lines.append(f"rank {comm.rank} {what}: no error")
+        with open(f"{sys.argv[2]}/rank{comm.rank}.txt", "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")

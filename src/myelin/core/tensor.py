@@ -8,7 +8,8 @@ and dtype, or ``None``). Arithmetic here, reductions in ``reductions.py``, shape
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from ..autograd.grad_mode import STATE
 from . import indexing, node, reductions, shape
 from .node import make_node, to_array, unbroadcast
 
-__all__ = ["Tensor", "tensor", "as_tensor", "Size"]
+__all__ = ["Size", "Tensor", "as_tensor", "tensor"]
 
 _FLOAT_KINDS = "f"
 
@@ -56,7 +57,7 @@ class Size(int):
 
     _shape: tuple[int, ...]
 
-    def __new__(cls, shape: tuple[int, ...]) -> "Size":
+    def __new__(cls, shape: tuple[int, ...]) -> Size:
         self = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
         self._shape = shape
         return self
@@ -72,8 +73,17 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "_parents", "_backward", "_op", "_freed",
-        "_hooks", "_retains_grad", "_seq", "__weakref__",
+        "__weakref__",
+        "_backward",
+        "_freed",
+        "_hooks",
+        "_op",
+        "_parents",
+        "_retains_grad",
+        "_seq",
+        "data",
+        "grad",
+        "requires_grad",
     )
     __array_ufunc__ = None  # NumPy defers to our reflected operators
     __hash__ = object.__hash__
@@ -94,7 +104,7 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, arr: np.ndarray, requires_grad: bool = False) -> "Tensor":
+    def _wrap(cls, arr: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A leaf around ``arr`` without copying it (internal fast path)."""
         t = cls.__new__(cls)
         t.data = arr
@@ -134,11 +144,11 @@ class Tensor:
         return self.data.ndim
 
     @property
-    def T(self) -> "Tensor":
+    def T(self) -> Tensor:
         return shape.permute(self, tuple(reversed(range(self.data.ndim))))
 
     @property
-    def mT(self) -> "Tensor":
+    def mT(self) -> Tensor:
         return shape.transpose(self, -2, -1)
 
     @property
@@ -150,7 +160,7 @@ class Tensor:
         """The name of the op that made this tensor, or None for a leaf."""
         return self._op if self._backward is not None else None
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, received dtype {self.data.dtype}"
@@ -186,26 +196,26 @@ class Tensor:
     def tolist(self) -> Any:
         return self.data.tolist()
 
-    def detach(self) -> "Tensor":
+    def detach(self) -> Tensor:
         return Tensor._wrap(self.data)
 
-    def clone(self) -> "Tensor":
+    def clone(self) -> Tensor:
         return make_node(self.data.copy(), (self,), lambda g: (g,), "clone")
 
-    def copy_(self, src: Any) -> "Tensor":
+    def copy_(self, src: Any) -> Tensor:
         """Overwrite this tensor's values in place (no gradient)."""
         self.data[...] = to_array(src, self.data)
         return self
 
-    def zero_(self) -> "Tensor":
+    def zero_(self) -> Tensor:
         self.data[...] = 0
         return self
 
-    def fill_(self, value: float) -> "Tensor":
+    def fill_(self, value: float) -> Tensor:
         self.data[...] = value
         return self
 
-    def astype(self, dtype: Any) -> "Tensor":
+    def astype(self, dtype: Any) -> Tensor:
         dtype = np.dtype(dtype)
         src = self.data.dtype
         if dtype == src:
@@ -217,19 +227,19 @@ class Tensor:
 
     to = astype
 
-    def float(self) -> "Tensor":
+    def float(self) -> Tensor:
         return self.astype(np.float32)
 
-    def double(self) -> "Tensor":
+    def double(self) -> Tensor:
         return self.astype(np.float64)
 
-    def long(self) -> "Tensor":
+    def long(self) -> Tensor:
         return self.astype(np.int64)
 
-    def int(self) -> "Tensor":
+    def int(self) -> Tensor:
         return self.astype(np.int32)
 
-    def bool(self) -> "Tensor":
+    def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
@@ -240,7 +250,7 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
 
-    def __iter__(self) -> Iterator["Tensor"]:
+    def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
             yield self[i]
 
@@ -292,7 +302,7 @@ class Tensor:
         engine.run_backward(self, seed, retain_graph=retain_graph)
 
     # ----------------------------------------------------------------- arithmetic
-    def __add__(self, other: Any) -> "Tensor":
+    def __add__(self, other: Any) -> Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -312,7 +322,7 @@ class Tensor:
 
     __radd__ = __add__
 
-    def __sub__(self, other: Any) -> "Tensor":
+    def __sub__(self, other: Any) -> Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -330,7 +340,7 @@ class Tensor:
         sa = a.shape
         return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "sub", {"c": b})
 
-    def __rsub__(self, other: Any) -> "Tensor":
+    def __rsub__(self, other: Any) -> Tensor:
         a = self.data
         b = to_array(other, a)
         try:
@@ -340,7 +350,7 @@ class Tensor:
         sa = a.shape
         return make_node(out, (self,), lambda g: (unbroadcast(-g, sa),), "rsub", {"c": b})
 
-    def __mul__(self, other: Any) -> "Tensor":
+    def __mul__(self, other: Any) -> Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -365,7 +375,7 @@ class Tensor:
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other: Any) -> "Tensor":
+    def __truediv__(self, other: Any) -> Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
@@ -389,7 +399,7 @@ class Tensor:
             raise _broadcast_error("div", a, b) from None
         return make_node(out, (self,), lambda g: (unbroadcast(g / b, a.shape),), "div", {"c": b})
 
-    def __rtruediv__(self, other: Any) -> "Tensor":
+    def __rtruediv__(self, other: Any) -> Tensor:
         a = self.data
         b = to_array(other, a)
         try:
@@ -398,7 +408,7 @@ class Tensor:
             raise _broadcast_error("div", b, a) from None
         return make_node(out, (self,), lambda g: (unbroadcast(-g * out / a, a.shape),), "rdiv", {"c": b})
 
-    def __pow__(self, exponent: Any) -> "Tensor":
+    def __pow__(self, exponent: Any) -> Tensor:
         a = self.data
         if isinstance(exponent, Tensor):
             b = exponent.data
@@ -426,28 +436,28 @@ class Tensor:
         return make_node(out, (self,), lambda g: (unbroadcast(g * p * np.power(a, p - 1), a.shape),), "pow",
                          {"c": p})
 
-    def __rpow__(self, base: Any) -> "Tensor":
+    def __rpow__(self, base: Any) -> Tensor:
         a = self.data
         b = to_array(base, a)
         out = _promote_result(np.power(b, a), a, b)
         logb = np.log(b).astype(out.dtype) if isinstance(b, np.ndarray) else np.log(b)
         return make_node(out, (self,), lambda g: (unbroadcast(g * out * logb, a.shape),), "rpow", {"c": b})
 
-    def __neg__(self) -> "Tensor":
+    def __neg__(self) -> Tensor:
         return make_node(-self.data, (self,), lambda g: (-g,), "neg")
 
-    def __pos__(self) -> "Tensor":
+    def __pos__(self) -> Tensor:
         return self
 
-    def __matmul__(self, other: Any) -> "Tensor":
+    def __matmul__(self, other: Any) -> Tensor:
         return matmul(self, other)
 
-    def __rmatmul__(self, other: Any) -> "Tensor":
+    def __rmatmul__(self, other: Any) -> Tensor:
         return matmul(node.ensure_tensor(other, self.data), self)
 
     # In-place operators change ``.data`` (no graph): allowed on tensors that need no gradient
     # or under ``no_grad``, as in PyTorch's ``with no_grad(): w -= lr * w.grad``.
-    def _inplace(self, op: str, other: Any, fn: Callable[[np.ndarray, Any], Any]) -> "Tensor":
+    def _inplace(self, op: str, other: Any, fn: Callable[[np.ndarray, Any], Any]) -> Tensor:
         if STATE.enabled and self.requires_grad:
             raise RuntimeError(
                 f"{op}: in-place change of a tensor that requires grad; wrap it in myelin.no_grad() "
@@ -456,20 +466,20 @@ class Tensor:
         fn(self.data, to_array(other, self.data))
         return self
 
-    def __iadd__(self, other: Any) -> "Tensor":
+    def __iadd__(self, other: Any) -> Tensor:
         return self._inplace("+=", other, lambda a, b: np.add(a, b, out=a, casting="unsafe"))
 
-    def __isub__(self, other: Any) -> "Tensor":
+    def __isub__(self, other: Any) -> Tensor:
         return self._inplace("-=", other, lambda a, b: np.subtract(a, b, out=a, casting="unsafe"))
 
-    def __imul__(self, other: Any) -> "Tensor":
+    def __imul__(self, other: Any) -> Tensor:
         return self._inplace("*=", other, lambda a, b: np.multiply(a, b, out=a, casting="unsafe"))
 
-    def __itruediv__(self, other: Any) -> "Tensor":
+    def __itruediv__(self, other: Any) -> Tensor:
         return self._inplace("/=", other, lambda a, b: np.divide(a, b, out=a, casting="unsafe"))
 
     # ----------------------------------------------------------------- comparisons (no gradient)
-    def _compare(self, other: Any, fn: Callable[[Any, Any], np.ndarray], op: str) -> "Tensor":
+    def _compare(self, other: Any, fn: Callable[[Any, Any], np.ndarray], op: str) -> Tensor:
         b = to_array(other, self.data)
         try:
             out = Tensor._wrap(np.asarray(fn(self.data, b)))
@@ -479,68 +489,68 @@ class Tensor:
             node.TRACER(out, (self, other) if isinstance(other, Tensor) else (self,), op, {"c": b})
         return out
 
-    def __eq__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal, "eq")
 
-    def __ne__(self, other: Any) -> "Tensor":  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal, "ne")
 
-    def __lt__(self, other: Any) -> "Tensor":
+    def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less, "lt")
 
-    def __le__(self, other: Any) -> "Tensor":
+    def __le__(self, other: Any) -> Tensor:
         return self._compare(other, np.less_equal, "le")
 
-    def __gt__(self, other: Any) -> "Tensor":
+    def __gt__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater, "gt")
 
-    def __ge__(self, other: Any) -> "Tensor":
+    def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal, "ge")
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
-    def __invert__(self) -> "Tensor":
+    def __invert__(self) -> Tensor:
         return Tensor._wrap(~self.data)
 
-    def __and__(self, other: Any) -> "Tensor":
+    def __and__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_and, "and")
 
-    def __or__(self, other: Any) -> "Tensor":
+    def __or__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_or, "or")
 
-    def any(self) -> "Tensor":
+    def any(self) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.any()))
 
-    def all(self) -> "Tensor":
+    def all(self) -> Tensor:
         return Tensor._wrap(np.asarray(self.data.all()))
 
-    def isnan(self) -> "Tensor":
+    def isnan(self) -> Tensor:
         return Tensor._wrap(np.isnan(self.data))
 
-    def isfinite(self) -> "Tensor":
+    def isfinite(self) -> Tensor:
         return Tensor._wrap(np.isfinite(self.data))
 
     # ----------------------------------------------------------------- elementwise functions
-    def exp(self) -> "Tensor":
+    def exp(self) -> Tensor:
         out = np.exp(self.data)
         return make_node(out, (self,), lambda g: (g * out,), "exp")
 
-    def log(self) -> "Tensor":
+    def log(self) -> Tensor:
         a = self.data
         return make_node(np.log(a), (self,), lambda g: (g / a,), "log")
 
-    def sqrt(self) -> "Tensor":
+    def sqrt(self) -> Tensor:
         out = np.sqrt(self.data)
         return make_node(out, (self,), lambda g: (g / (2 * out),), "sqrt")
 
-    def abs(self) -> "Tensor":
+    def abs(self) -> Tensor:
         a = self.data
         return make_node(np.abs(a), (self,), lambda g: (g * np.sign(a),), "abs")
 
-    def sign(self) -> "Tensor":
+    def sign(self) -> Tensor:
         return Tensor._wrap(np.sign(self.data))
 
-    def clamp(self, min: float | None = None, max: float | None = None) -> "Tensor":
+    def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max (as PyTorch)."""
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
@@ -556,26 +566,26 @@ class Tensor:
 
     clip = clamp
 
-    def maximum(self, other: Any) -> "Tensor":
+    def maximum(self, other: Any) -> Tensor:
         return maximum(self, other)
 
-    def minimum(self, other: Any) -> "Tensor":
+    def minimum(self, other: Any) -> Tensor:
         return minimum(self, other)
 
-    def matmul(self, other: Any) -> "Tensor":
+    def matmul(self, other: Any) -> Tensor:
         return matmul(self, other)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.sum(self, dim, keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.mean(self, dim, keepdim)
 
-    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> "Tensor":
+    def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> Tensor:
         return reductions.var(self, dim, keepdim, correction=correction if unbiased is None else int(unbiased))
 
-    def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> "Tensor":
+    def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> Tensor:
         return reductions.std(self, dim, keepdim, correction=correction if unbiased is None else int(unbiased))
 
     def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
@@ -584,59 +594,59 @@ class Tensor:
     def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
         return reductions.min(self, dim, keepdim)
 
-    def amax(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.amax(self, dim, keepdim)
 
-    def amin(self, dim: Any = None, keepdim: bool = False) -> "Tensor":
+    def amin(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.amin(self, dim, keepdim)
 
-    def argmax(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return reductions.argmax(self, dim, keepdim)
 
-    def argmin(self, dim: int | None = None, keepdim: bool = False) -> "Tensor":
+    def argmin(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         return reductions.argmin(self, dim, keepdim)
 
     # ----------------------------------------------------------------- shape
-    def reshape(self, *shape_: Any) -> "Tensor":
+    def reshape(self, *shape_: Any) -> Tensor:
         return shape.reshape(self, shape_)
 
     view = reshape
 
-    def transpose(self, dim0: int, dim1: int) -> "Tensor":
+    def transpose(self, dim0: int, dim1: int) -> Tensor:
         return shape.transpose(self, dim0, dim1)
 
-    def permute(self, *dims: Any) -> "Tensor":
+    def permute(self, *dims: Any) -> Tensor:
         return shape.permute(self, dims)
 
-    def squeeze(self, dim: Any = None) -> "Tensor":
+    def squeeze(self, dim: Any = None) -> Tensor:
         return shape.squeeze(self, dim)
 
-    def unsqueeze(self, dim: int) -> "Tensor":
+    def unsqueeze(self, dim: int) -> Tensor:
         return shape.unsqueeze(self, dim)
 
-    def expand(self, *sizes: Any) -> "Tensor":
+    def expand(self, *sizes: Any) -> Tensor:
         return shape.expand(self, sizes)
 
-    def broadcast_to(self, shape_: Any) -> "Tensor":
+    def broadcast_to(self, shape_: Any) -> Tensor:
         return shape.broadcast_to(self, shape_)
 
-    def expand_as(self, other: "Tensor") -> "Tensor":
+    def expand_as(self, other: Tensor) -> Tensor:
         return shape.broadcast_to(self, other.shape)
 
-    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> "Tensor":
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         return shape.flatten(self, start_dim, end_dim)
 
-    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple["Tensor", ...]:
+    def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
         return shape.split(self, split_size_or_sections, dim)
 
-    def chunk(self, chunks: int, dim: int = 0) -> tuple["Tensor", ...]:
+    def chunk(self, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         return shape.chunk(self, chunks, dim)
 
-    def contiguous(self) -> "Tensor":
+    def contiguous(self) -> Tensor:
         return self
 
     # ----------------------------------------------------------------- indexing
-    def __getitem__(self, index: Any) -> "Tensor":
+    def __getitem__(self, index: Any) -> Tensor:
         return indexing.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
