@@ -255,3 +255,16 @@ def test_max_ties_split_like_torch(torch):
     (m.max() + m.amax(1).sum()).backward()
     (t.max() + t.amax(1).sum()).backward()
     assert_close(m.grad, t.grad)
+
+
+def test_method_spellings_match_torch(torch):
+    x = np.random.default_rng(12).standard_normal((3, 4)).astype(np.float32)
+    m, t = myelin.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out = (m.relu().add(1.0).mul(m.sigmoid()).sub(m.tanh()).div(2.0).pow(2).neg()
+           + m.softmax(1) + m.log_softmax(0)).sum()
+    tout = (t.relu().add(1.0).mul(t.sigmoid()).sub(t.tanh()).div(2.0).pow(2).neg()
+            + t.softmax(1) + t.log_softmax(0)).sum()
+    assert_close(out, tout, rtol=1e-5, atol=1e-5)
+    out.backward()
+    tout.backward()
+    assert_close(m.grad, t.grad, rtol=1e-5, atol=1e-5)

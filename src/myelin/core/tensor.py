@@ -575,6 +575,52 @@ class Tensor:
     def matmul(self, other: Any) -> Tensor:
         return matmul(self, other)
 
+    # PyTorch's method spellings of the operators
+    def add(self, other: Any) -> Tensor:
+        return self + other
+
+    def sub(self, other: Any) -> Tensor:
+        return self - other
+
+    def mul(self, other: Any) -> Tensor:
+        return self * other
+
+    def div(self, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self, exponent: Any) -> Tensor:
+        return self ** exponent
+
+    def neg(self) -> Tensor:
+        return -self
+
+    # Activations as methods (``x.relu()``), as in PyTorch; the math lives in nn.functional,
+    # imported on first use so the engine keeps no import-time dependency on it.
+    def relu(self) -> Tensor:
+        from ..nn.functional import relu
+
+        return relu(self)
+
+    def sigmoid(self) -> Tensor:
+        from ..nn.functional import sigmoid
+
+        return sigmoid(self)
+
+    def tanh(self) -> Tensor:
+        from ..nn.functional import tanh
+
+        return tanh(self)
+
+    def softmax(self, dim: int) -> Tensor:
+        from ..nn.functional import softmax
+
+        return softmax(self, dim=dim)
+
+    def log_softmax(self, dim: int) -> Tensor:
+        from ..nn.functional import log_softmax
+
+        return log_softmax(self, dim=dim)
+
     # ----------------------------------------------------------------- reductions
     def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.sum(self, dim, keepdim)
