@@ -118,9 +118,28 @@ def _sklearn_epoch(x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
     return epoch
 
 
+def _numpy_epoch(x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
+    """The hand-written NumPy step (``numpy_mlp.py``) over shuffled batches gathered with one ``np.take``."""
+    from numpy_mlp import numpy_mlp_step
+
+    step = numpy_mlp_step(SIZES, lr=LR, momentum=MOMENTUM)
+    rng = np.random.default_rng(0)
+    n = len(x)
+
+    def epoch() -> float:
+        order = rng.permutation(n)
+        loss = float("nan")
+        for start in range(0, n, BATCH):
+            idx = order[start:start + BATCH]
+            loss = step(np.take(x, idx, axis=0), np.take(y, idx))
+        return loss
+
+    return epoch
+
+
 def epoch_fn(lib: str, x: np.ndarray, y: np.ndarray) -> Callable[[], Any]:
     """A callable training one more epoch of ``lib``'s model on ``(x, y)``."""
-    return {"myelin": _myelin_epoch, "torch": _torch_epoch, "sklearn": _sklearn_epoch}[lib](x, y)
+    return {"myelin": _myelin_epoch, "torch": _torch_epoch, "sklearn": _sklearn_epoch, "numpy": _numpy_epoch}[lib](x, y)
 
 
 def build_case(quick: bool = False, n: int | None = None, with_sklearn: bool = True) -> Any:
@@ -128,17 +147,19 @@ def build_case(quick: bool = False, n: int | None = None, with_sklearn: bool = T
 
     n = n if n is not None else (6000 if quick else None)
     x, y = load_mnist(n)
-    impls = {"myelin": epoch_fn("myelin", x, y), "torch": epoch_fn("torch", x, y)}
+    impls = {"myelin": epoch_fn("myelin", x, y), "torch": epoch_fn("torch", x, y), "numpy": epoch_fn("numpy", x, y)}
     ratios = [Ratio("myelin", "torch", 1.15)]
     if with_sklearn:
         try:
             impls["sklearn"] = epoch_fn("sklearn", x, y)
-            ratios.append(Ratio("myelin", "sklearn", round(1 / 1.5, 3)))
+            ratios += [Ratio("myelin", "sklearn", round(1 / 1.5, 3)), Ratio("numpy", "sklearn")]
         except ImportError:
             pass
+    ratios.append(Ratio("myelin", "numpy"))
     return Case("6", f"MNIST epoch ({len(x)} images), MLP 784-512-256-10, b{BATCH}, SGD momentum", impls, ratios,
                 rounds=1 if quick else 3, warmup=1, min_sample_s=0.0,
-                note="myelin/sklearn target <= 0.667 means at least 1.5x faster than scikit-learn")
+                note="myelin/sklearn target <= 0.667 means at least 1.5x faster than scikit-learn; numpy: the epoch "
+                     "hand-written in plain NumPy (benchmarks/numpy_mlp.py), the floor of any NumPy implementation")
 
 
 def main() -> None:

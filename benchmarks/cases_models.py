@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 from _harness import Case, Ratio
+from numpy_mlp import numpy_mlp_step
 
 import myelin
 
-__all__ = ["build_cases", "gemm_floor", "mlp_pair", "train_step_pair"]
+__all__ = ["build_cases", "gemm_floor", "lstm_gemm_floor", "mlp_pair", "train_step_pair"]
 
 LR = 0.01
 
@@ -186,6 +187,44 @@ def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: i
     return products
 
 
+def lstm_gemm_floor(seq: int = 50, batch: int = 32, inputs: int = 64, hidden: int = 128, classes: int = 10,
+                    seed: int = 0) -> Callable[[], Any]:
+    """Only the matrix products of one LSTM training step (case 5), with NumPy, nothing else.
+
+    The layouts are those of Myelin's kernel, the fastest we measured: per step one
+    ``(4H, H+1+I) x (H+1+I, N)`` product (recurrent and input weights and bias at once) forward and
+    one ``(H, 4H) x (4H, N)`` backward (none for the last step, whose state gradient comes from the
+    head), then one ``(4H, L*N) x (L*N, H+1+I)`` product for every weight gradient; plus the
+    ``Linear(H, classes)`` head's three. The input needs no gradient (as in case 5). Any NumPy LSTM
+    pays at least this; the ratio to it is everything else (gates, copies, Python, the framework).
+    """
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    K, G = hidden + 1 + inputs, 4 * hidden
+    w = rng.standard_normal((G, K)).astype(f32) * 0.05
+    whT = np.ascontiguousarray(w[:, :hidden].T)
+    z = rng.standard_normal((seq + 1, K, batch)).astype(f32)
+    d = rng.standard_normal((G, seq, batch)).astype(f32) * 0.05
+    zc = rng.standard_normal((K, seq * batch)).astype(f32)
+    fc = rng.standard_normal((classes, hidden)).astype(f32) * 0.05
+    g_head = rng.standard_normal((batch, classes)).astype(f32)
+    r = np.empty((G, batch), f32)
+    dh = np.empty((hidden, batch), f32)
+
+    def products() -> Any:
+        for t in range(seq):
+            np.matmul(w, z[t], out=r)
+        h = z[seq, :hidden].T
+        _ = h @ fc.T
+        _ = g_head.T @ h
+        dh[...] = (g_head @ fc).T
+        for t in range(seq - 1, 0, -1):
+            np.matmul(whT, d[:, t], out=dh)
+        return d.reshape(G, seq * batch) @ zc.T
+
+    return products
+
+
 # ------------------------------------------------------------------------------------------ the cases
 def build_cases(torch: Any, quick: bool = False) -> list[Case]:
     """Cases 1-5 (case 3, the GEMM floor, is timed inside case 2's rounds and reported with it)."""
@@ -210,13 +249,16 @@ def build_cases(torch: Any, quick: bool = False) -> list[Case]:
         x = rng.standard_normal((batch, 784)).astype(f32)
         y = rng.integers(0, 10, batch)
         sm, st = train_step_pair(torch, m, t, x, y)
+        np_step = numpy_mlp_step(sizes, lr=LR)
         cases.append(Case(
             f"2/3 b{batch}", f"MLP 784-512-256-10, b{batch}, train step",
-            {"myelin": sm, "torch": st, "gemm": gemm_floor(sizes, batch), "gemm_naive": gemm_floor(sizes, batch, "naive")},
+            {"myelin": sm, "torch": st, "gemm": gemm_floor(sizes, batch), "gemm_naive": gemm_floor(sizes, batch, "naive"),
+             "numpy": lambda np_step=np_step, x=x, y=y: np_step(x, y)},
             [Ratio("myelin", "torch", target), Ratio("myelin", "gemm", 1.1), Ratio("myelin", "gemm_naive"),
-             Ratio("torch", "gemm")],
+             Ratio("torch", "gemm"), Ratio("numpy", "gemm"), Ratio("myelin", "numpy")],
             note="case 3, the NumPy GEMM floor: only the 8 matrix products of one step; gemm in the fastest "
-                 "layouts (Myelin's), gemm_naive written as x @ W.T",
+                 "layouts (Myelin's), gemm_naive written as x @ W.T; numpy: the whole step hand-written in "
+                 "plain NumPy (benchmarks/numpy_mlp.py), the floor of any NumPy training step",
         ))
     for batch in (128, 32):
         m, t = mlp_pair(torch, sizes)
@@ -240,7 +282,12 @@ def build_cases(torch: Any, quick: bool = False) -> list[Case]:
         x = rng.standard_normal((32, 50, 64)).astype(f32)
         y = rng.integers(0, 10, 32)
         sm, st = train_step_pair(torch, m, t, x, y)
+        impls, ratios = {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.0)]
+        note = ""
+        if kind == "LSTM":
+            impls["gemm"] = lstm_gemm_floor()
+            ratios += [Ratio("myelin", "gemm"), Ratio("torch", "gemm")]
+            note = "gemm: only the matrix products of one step, in NumPy (the floor of any NumPy LSTM)"
         cases.append(Case(f"5 {kind}", f"{kind}(64,128) seq50 b32 -> Linear(128,10), train step",
-                          {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.0)],
-                          rounds=9 if quick else 15))
+                          impls, ratios, rounds=9 if quick else 15, note=note))
     return cases

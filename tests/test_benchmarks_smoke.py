@@ -60,3 +60,41 @@ def test_gemm_floor_matches_the_step_products(suite) -> None:
         products = cases_models.gemm_floor((6, 5, 4, 3), batch=2, layout=layout)
         out = products()  # the last product: the first layer's weight gradient (5, 6)
         assert out.shape == (5, 6) and out.dtype == np.float32
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_numpy_floor_step_does_the_same_work_as_myelin(monkeypatch: pytest.MonkeyPatch, momentum: float) -> None:
+    """The hand-written NumPy step used as the floor of cases 3 and 6 trains exactly like Myelin."""
+    import numpy as np
+
+    import myelin
+    import myelin.nn.functional as F
+    from myelin import nn
+    from myelin.optim import SGD
+
+    monkeypatch.syspath_prepend(str(BENCH))
+    from numpy_mlp import numpy_mlp_step
+
+    sizes = (20, 16, 12, 5)
+    step = numpy_mlp_step(sizes, lr=0.1, momentum=momentum, seed=3)
+    model = nn.Sequential(nn.Linear(20, 16), nn.ReLU(), nn.Linear(16, 12), nn.ReLU(), nn.Linear(12, 5))
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    for k, lin in enumerate(linears):
+        lin.weight.data[...] = step.params[2 * k]
+        lin.bias.data[...] = step.params[2 * k + 1]
+    opt = SGD(model.parameters(), lr=0.1, momentum=momentum)
+    rng = np.random.default_rng(0)
+    for batch in (8, 3, 8):  # several steps, so momentum matters; F-ordered input on the last one
+        x = rng.standard_normal((batch, 20)).astype(np.float32)
+        if batch == 8 and momentum:
+            x = np.asfortranarray(x)
+        y = rng.integers(0, 5, batch)
+        opt.zero_grad()
+        loss = F.cross_entropy(model(myelin.as_tensor(x)), myelin.as_tensor(y))
+        loss.backward()
+        opt.step()
+        np_loss = step(x, y)
+        assert np_loss == pytest.approx(float(loss.item()), rel=1e-5)
+    for k, lin in enumerate(linears):
+        np.testing.assert_allclose(lin.weight.data, step.params[2 * k], rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(lin.bias.data, step.params[2 * k + 1], rtol=1e-5, atol=1e-6)

@@ -185,6 +185,89 @@ def test_parity_longer_sequence_realistic_sizes(torch, mode):
     _check_parity(torch, m, t, mode, x, [])
 
 
+@pytest.mark.parametrize("chunk_bytes", [1, 40_000, None])
+@pytest.mark.parametrize("use_output", [True, False])
+def test_lstm_backward_in_chunks_matches_torch(torch, monkeypatch, chunk_bytes, use_output):
+    """The LSTM backward runs in chunks of steps sized from the cache (one chunk at these sizes by
+    default); one step per chunk and a partial last chunk give the same gradients."""
+    from myelin.nn.functional import _rnn_kernels as K
+
+    if chunk_bytes is not None:
+        monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)  # 40 kB: chunks of 7 steps, 23 = 3 * 7 + 2
+    m, t = _twins(torch, "lstm", input_size=7, hidden=12, num_layers=2, bidirectional=True)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((23, 9, 7)).astype(np.float32)
+    states = [rng.standard_normal((4, 9, 12)).astype(np.float32) for _ in range(2)]
+    _check_parity(torch, m, t, "lstm", x, states, use_output=use_output)
+
+
+@pytest.mark.parametrize("frozen", [("weight_ih",), ("weight_hh",), ("weight_ih", "weight_hh"),
+                                    ("weight_ih", "weight_hh", "bias_ih", "bias_hh"), ("bias_ih", "bias_hh")])
+def test_lstm_gradients_with_frozen_parameters(torch, frozen):
+    """Only the requested weight gradients are computed (the weight GEMM covers just the rows it needs)."""
+    m, t = _twins(torch, "lstm", input_size=5, hidden=6, num_layers=2)
+    for model in (m, t):
+        for name, p in model.named_parameters():
+            if name.rsplit("_l", 1)[0] in frozen:
+                p.requires_grad_(False) if hasattr(p, "requires_grad_") else setattr(p, "requires_grad", False)
+    x = np.random.default_rng(6).standard_normal((9, 3, 5)).astype(np.float32)
+    xm, xt = myelin.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (m(xm)[0] ** 2).sum().backward()
+    (t(xt)[0] ** 2).sum().backward()
+    assert_close(xm.grad, xt.grad, RTOL, ATOL, "input grad")
+    tp = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        if name.rsplit("_l", 1)[0] in frozen:
+            assert p.grad is None and tp[name].grad is None, name
+        else:
+            assert_close(p.grad, tp[name].grad, RTOL, ATOL, name)
+
+
+def test_lstm_stays_finite_at_extreme_preactivations(torch):
+    """Huge weights saturate every gate: no overflow warning, and the same values as PyTorch."""
+    m, t = _twins(torch, "lstm", input_size=4, hidden=6)
+    big = {k: v * 300 for k, v in m.state_dict().items()}
+    m.load_state_dict(big)
+    t.load_state_dict({k: torch.tensor(v) for k, v in big.items()})
+    x = np.random.default_rng(8).standard_normal((5, 2, 4)).astype(np.float32) * 10
+    with np.errstate(all="raise"):
+        out_m, (h_m, c_m) = m(myelin.tensor(x))
+        (out_m.sum() + c_m.sum()).backward()
+    out_t, (h_t, c_t) = t(torch.tensor(x))
+    (out_t.sum() + c_t.sum()).backward()
+    assert_close(out_m, out_t, RTOL, ATOL, "output")
+    assert_close(c_m, c_t, RTOL, ATOL, "c_n")
+    tp = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        assert np.isfinite(p.grad).all(), name
+        assert_close(p.grad, tp[name].grad, RTOL, ATOL, name)
+
+
+def test_kernel_pool_reuses_blocks_and_rounds_big_ones_up():
+    from myelin.nn.functional._rnn_kernels import _Pool
+
+    pool = _Pool(limit_bytes=64 << 20)
+    f32 = np.dtype(np.float32)
+    small = pool.take((100, 200), f32)  # 80 kB: exact size
+    assert small.shape == (100, 200) and small.dtype == f32 and small.flags.c_contiguous
+    assert small.base.nbytes == 80_000
+    big = pool.take((300, 1000), f32)  # 1.2 MB: a huge-page-sized block behind it
+    assert big.base.nbytes == _Pool.HUGE_BYTES
+    tiny = pool.take((3, 4), f32)  # below MIN_BYTES: plain array, never pooled
+    assert tiny.base is None
+    big_block, small_block = big.base, small.base
+    pool.give(small, big, tiny)
+    again = pool.take((400, 1000), f32)  # 1.6 MB fits the free 4 MiB block
+    assert again.base is big_block
+    reused = pool.take((100, 180), f32)  # 72 kB fits the free 80 kB block (at most twice the size)
+    assert reused.base is small_block
+    pool.give(again)
+    fresh = pool.take((100, 180), f32)  # the 4 MiB block is far too big for 72 kB: a new block
+    assert fresh.base is not big_block and fresh.base.nbytes == 72_000
+    pool.give(again)  # giving twice does not list a block twice
+    assert sum(b is big_block for b in pool._free) == 1
+
+
 def test_twins_differ_without_loading_weights(torch):
     """The parity checks can fail: a model with its own initial weights does not match."""
     m, t = LSTM(5, 6), torch.nn.LSTM(5, 6)

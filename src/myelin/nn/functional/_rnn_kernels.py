@@ -9,11 +9,12 @@ transposed, ``ht[t]`` of shape ``(H + 1, N)`` whose last row is all ones, so one
 ``wh @ ht[t]`` with ``wh = [W_hh | b]`` of shape ``(G, H + 1)`` gives every gate and the bias
 at once, and every gate is a contiguous ``(H, N)`` block (NumPy's contiguous fast path is
 two to four times faster than column slices at these sizes). The input projection of all
-steps is one batched GEMM, ``xpt[t] = W_ih @ x[t].T``. Sigmoid gates use negated weight rows,
-so ``e = 1 + exp(-a)`` costs two calls and ``sigmoid(a) * v == v / e``; the activations the
-backward needs are recovered for all steps at once (``1 / e``). Per-step NumPy calls
-(forward / backward, the backward one less when only the final states get a gradient):
-RNN 3 / 3, LSTM 9 / 6, GRU 10 / 6. Everything that does not depend on the
+steps is one batched GEMM, ``xpt[t] = W_ih @ x[t].T`` (the LSTM instead folds ``x_t`` into its
+state, see the LSTM section). GRU sigmoid gates use negated weight rows, so ``e = 1 + exp(-a)``
+costs two calls and ``sigmoid(a) * v == v / e``; the activations the backward needs are
+recovered for all steps at once (``1 / e``). Per-step NumPy calls (forward / backward, the
+backward one less when only the final states get a gradient): RNN 3 / 3, LSTM 8 / 6,
+GRU 10 / 6. Everything that does not depend on the
 recurrence (activation derivatives, weight and input gradients) is done in bulk outside
 the time loop: the weight gradients are one GEMM over all steps each. Large work arrays come
 from a small pool (:class:`_Pool`) instead of fresh pages.
@@ -26,6 +27,7 @@ Returns ``out (L, N, H)`` and ``h_n (N, H)`` as views of the (never pooled) stat
 
 from __future__ import annotations
 
+import math
 import threading
 from typing import Any
 
@@ -52,10 +54,15 @@ class _Pool:
     faulted in page by page (~2 us per 4 KiB): at benchmark sizes that cost as much as the whole
     recurrence. Scratch arrays return at the end of a call; the activations a forward saves
     return when the graph lets go of them (:class:`_Saved`). Arrays that reach the caller
-    (outputs, gradients) never come from here.
+    (outputs, gradients) never come from here. Blocks of a MiB or more are made at least
+    ``HUGE_BYTES``, the size from which NumPy asks Linux for transparent huge pages: the kernels
+    walk these arrays step by step with strides, and fewer TLB misses made an LSTM step about
+    1-2 % faster (measured).
     """
 
     MIN_BYTES = 1 << 16
+    BIG_BYTES = 1 << 20
+    HUGE_BYTES = 4 << 20
 
     def __init__(self, limit_bytes: int = 256 << 20) -> None:
         self._free: list[np.ndarray] = []  # flat uint8 blocks
@@ -65,18 +72,20 @@ class _Pool:
 
     def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         """An uninitialised C-contiguous array (a view of a pooled block when one fits)."""
-        n = int(np.prod(shape)) * dtype.itemsize
+        n = math.prod(shape) * dtype.itemsize  # not np.prod: 20x the cost on a tuple
         if n >= self.MIN_BYTES:
             with self._lock:
                 best = None
+                most = max(2 * n, self.HUGE_BYTES) if n >= self.BIG_BYTES else 2 * n
                 for k, block in enumerate(self._free):
-                    if n <= block.nbytes <= 2 * n and (best is None or block.nbytes < self._free[best].nbytes):
+                    if n <= block.nbytes <= most and (best is None or block.nbytes < self._free[best].nbytes):
                         best = k
                 if best is not None:
                     block = self._free.pop(best)
                     self._bytes -= block.nbytes
                     return block[:n].view(dtype).reshape(shape)
-            return np.empty(n, np.uint8).view(dtype).reshape(shape)
+            size = max(n, self.HUGE_BYTES) if n >= self.BIG_BYTES else n
+            return np.empty(size, np.uint8)[:n].view(dtype).reshape(shape)
         return np.empty(shape, dtype)
 
     def give(self, *arrays: np.ndarray) -> None:
@@ -229,7 +238,7 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
         np.multiply(hs, hs, out=deriv)
         np.subtract(1, deriv, out=deriv)
     gT = _grad_seq(g_out)
-    whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, G)
+    whT = np.ascontiguousarray(ctx["w_hh"].T, dtype=dt)  # (H, G); C order: faster GEMM
     dgs = take((H, L, N), dt)  # pre-activation gradients, columns (t, n) for the bulk GEMMs
     dh = np.empty((H, N), dt)
     g_h = g_states[0]
@@ -247,9 +256,50 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
 
 
 # ============================================================================ LSTM
-# Internal gate order [o, f, i, g]: the three sigmoid gates are contiguous (one exp), [f, i]
-# pairs with [c_prev, g] in one division, and o sits at the end of the gate block.
-_LSTM_ORDER = (3, 1, 0, 2)
+# The LSTM runs on its own augmented state ``z[t] = [h_{t-1}; 1; x_t]`` of shape ``(H + 1 + I, N)``:
+# one GEMM ``w @ z[t]`` with ``w = [W_hh | b | W_ih]`` gives every gate pre-activation, input
+# projection and bias included (measured: cheaper than a separate projection plus an add per
+# step), and after the loop ``[dW_hh | db | dW_ih]`` is one GEMM over all steps. Internal gate
+# order [o, i, f, g]. The sigmoid rows of ``w`` are halved, so one ``tanh`` over all four gates
+# gives ``tanh(a / 2)`` for o, i, f (and ``sigmoid(a) = (1 + tanh(a / 2)) / 2``) and ``g``:
+# NumPy's float32 tanh is several times faster than exp. Per step, ``s[t]`` holds rows
+# ``[o, i, f, g, c_{t-1}]`` so that ``[i, f] * [g, c_{t-1}]`` is one call, and ``p[t]`` keeps that
+# product ``[i g, f c_{t-1}]``, from which the backward gets its multipliers in a few passes.
+_LSTM_ORDER = (3, 0, 1, 2)
+#: Work-array bytes per chunk of the LSTM backward (about half the L2 cache; measured best of 0.4-3 MiB).
+_CHUNK_BYTES = 1 << 20
+
+
+def _lstm_weights(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray | None, dt: np.dtype) -> np.ndarray:
+    """``[W_hh | b | W_ih]`` rows in internal order, sigmoid rows halved: ``(4H, H + 1 + I)``."""
+    H, I = w_hh.shape[1], w_ih.shape[1]
+    w = np.empty((4 * H, H + 1 + I), dt)
+    for k, src in enumerate(_LSTM_ORDER):  # block copies: cheaper than a fancy-index gather
+        rows, from_ = slice(k * H, (k + 1) * H), slice(src * H, (src + 1) * H)
+        w[rows, :H] = w_hh[from_]
+        w[rows, H] = 0 if bias is None else bias[from_]
+        w[rows, H + 1:] = w_ih[from_]
+    w[: 3 * H] *= 0.5
+    return w
+
+
+def _lstm_unperm(a: np.ndarray) -> np.ndarray:
+    """Gate blocks (rows) from internal order back to PyTorch's, as block copies."""
+    H = a.shape[0] // 4
+    out = np.empty(a.shape, a.dtype)
+    for k, src in enumerate(_LSTM_ORDER):
+        out[src * H:(src + 1) * H] = a[k * H:(k + 1) * H]
+    return out
+
+
+def _lstm_whT(w_hh: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """``W_hh`` transposed, columns in internal gate order, C-contiguous ``(H, 4H)`` (a faster GEMM operand
+    than the transposed view)."""
+    H = w_hh.shape[1]
+    out = np.empty((H, 4 * H), dt)
+    for k, src in enumerate(_LSTM_ORDER):
+        out[:, k * H:(k + 1) * H] = w_hh[src * H:(src + 1) * H].T
+    return out
 
 
 def lstm_forward(
@@ -257,103 +307,134 @@ def lstm_forward(
     b_ih: np.ndarray | None, b_hh: np.ndarray | None, keep: bool = True,
 ) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
     """One LSTM layer over a sequence; returns ``out (L,N,H)``, ``[h_n, c_n]``, context."""
-    L, N, _ = x.shape
+    L, N, I = x.shape
     H = w_hh.shape[1]
     dt = x.dtype
     perm = _perm(_LSTM_ORDER, H)
-    sign = np.ones(4 * H, dt)
-    sign[: 3 * H] = -1
-    bias = _sum_bias(b_ih, b_hh)
-    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm, perm, sign, sign, None if bias is None else bias[perm])
-    # s[t] rows: [e_o, e_f, e_i, c_{t-1}, g] with e = 1 + exp(-a) = 1 / sigmoid(a)
-    s = take((L + 1 if keep else 2, 5 * H, N), dt)
-    tcs = take((L if keep else 1, H, N), dt)
-    s[0, 3 * H:4 * H] = 0 if c0 is None else c0.T
+    w = _lstm_weights(w_ih, w_hh, _sum_bias(b_ih, b_hh), dt)
+    z = np.empty((L + 1, H + 1 + I, N), dt)  # not pooled: the outputs are views of it
+    z[:, H] = 1
+    z[0, :H] = 0 if h0 is None else h0.T
+    np.copyto(z[:L, H + 1:], x.transpose(0, 2, 1))
+    z[L, H + 1:] = 0
+    s = take((L + 1 if keep else 2, 5 * H, N), dt)  # rows [o, i, f, g, c_{t-1}]
+    tcs = take((L if keep else 1, H, N), dt)  # tanh(c_t)
+    ps = take((L if keep else 1, 2 * H, N), dt)  # [i g, f c_{t-1}]
+    s[0, 4 * H:] = 0 if c0 is None else c0.T
+    half = dt.type(0.5)
     r = np.empty((4 * H, N), dt)
-    p = np.empty((2 * H, N), dt)
-    r_sig, r_g, p_a, p_b = r[: 3 * H], r[3 * H:], p[:H], p[H:]
-    e_all, e_o_all, e_fi_all = s[:, : 3 * H], s[:, :H], s[:, H:3 * H]
-    cg_all, c_all, g_all = s[:, 3 * H:], s[:, 3 * H:4 * H], s[:, 4 * H:]
-    one = dt.type(1)
-    with np.errstate(over="ignore"):
-        for t in range(L):
-            k, k1, j = (t, t + 1, t) if keep else (t & 1, (t + 1) & 1, 0)
-            e, c, tc = e_all[k], c_all[k1], tcs[j]
-            np.matmul(wh, ht[t], out=r)
-            np.add(r, xpt[t], out=r)
-            np.exp(r_sig, out=e)
-            np.add(e, one, out=e)
-            np.tanh(r_g, out=g_all[k])
-            np.divide(cg_all[k], e_fi_all[k], out=p)  # [f * c_{t-1}, i * g]
-            np.add(p_a, p_b, out=c)
-            np.tanh(c, out=tc)
-            np.divide(tc, e_o_all[k], out=ht[t + 1, :H])
-    give(xpt)
-    out = ht[1:, :H].transpose(0, 2, 1)
-    c_n = c_all[L if keep else L & 1].T.copy()  # s goes back to the pool
+    for t in range(L):
+        k, k1, j = (t, t + 1, t) if keep else (t & 1, (t + 1) & 1, 0)
+        st, p, tc = s[k], ps[j], tcs[j]
+        gates, sig = st[: 4 * H], st[: 3 * H]
+        np.matmul(w, z[t], out=r)
+        np.tanh(r, out=gates)
+        np.multiply(sig, half, out=sig)
+        np.add(sig, half, out=sig)
+        np.multiply(st[H:3 * H], st[3 * H:], out=p)
+        c = s[k1, 4 * H:]
+        np.add(p[:H], p[H:], out=c)
+        np.tanh(c, out=tc)
+        np.multiply(st[:H], tc, out=z[t + 1, :H])
+    out = z[1:, :H].transpose(0, 2, 1)
+    c_n = s[L if keep else L & 1, 4 * H:].T.copy()  # s goes back to the pool
     ctx = None
     if keep:
-        ctx = _Saved(x=x, ht=ht, s=s, tc=tcs, w_ih=w_ih, w_hh=w_hh, perm_x=perm, perm=perm, xrows=None, hrows=None)
-        ctx.pooled = (s, tcs)
+        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, w_ih=w_ih, w_hh=w_hh, perm=perm)
+        ctx.pooled = (s, tcs, ps)
     else:
-        give(s, tcs)
-    return out, [ht[L, :H].T, c_n], ctx
+        give(s, tcs, ps)
+    return out, [z[L, :H].T, c_n], ctx
 
 
 def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
     """BPTT for :func:`lstm_forward`; ``need = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)``."""
-    x, ht, s, tcs, perm = ctx["x"], ctx["ht"], ctx["s"], ctx["tc"], ctx["perm"]
-    L, N, _ = x.shape
-    H = ht.shape[1] - 1
+    x, z, s, tcs, ps, perm = ctx["x"], ctx["z"], ctx["s"], ctx["tc"], ctx["p"], ctx["perm"]
+    L, N, I = x.shape
+    H = ctx["w_hh"].shape[1]
     dt = x.dtype
-    # -------- bulk: activation derivatives of all steps
-    sig = np.reciprocal(s[:L, : 3 * H], out=take((L, 3 * H, N), dt))  # [o, f, i]
-    dsig = np.multiply(sig, sig, out=take((L, 3 * H, N), dt))
-    np.subtract(sig, dsig, out=dsig)  # [o', f', i'] = s (1 - s)
-    o, f, i = sig[:, :H], sig[:, H:2 * H], sig[:, 2 * H:]
-    g = s[:L, 4 * H:]
-    tmp = np.multiply(tcs, tcs, out=take((L, H, N), dt))
-    q = take((L, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
-    np.multiply(o, tmp, out=tmp)
-    np.subtract(o, tmp, out=q[:, :H])  # o (1 - tanh(c)^2)
-    np.multiply(tcs, dsig[:, :H], out=q[:, H:])  # tanh(c) o'
-    m = take((L, 4 * H, N), dt)  # dc * m -> [df, di, dg, dc_prev]
-    np.multiply(s[:L, 3 * H:], dsig[:, H:], out=m[:, : 2 * H])  # [c_prev f', g i']
-    np.multiply(g, g, out=tmp)
-    np.multiply(i, tmp, out=tmp)
-    np.subtract(i, tmp, out=m[:, 2 * H:3 * H])  # i (1 - g^2)
-    m[:, 3 * H:] = f
-    q4, m4 = q.reshape(L, 2, H, N), m.reshape(L, 4, H, N)
-    # -------- the recurrence: 6 NumPy calls per step
+    need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = need
+    need_b = need_bih or need_bhh
+    lo = 0 if (need_whh or need_b) else H + 1  # rows of z that weight gradients need: [h; 1] and/or x
+    hi = H + 1 + I if need_wih else H + 1
+    K = hi - lo
+    # The backward runs a chunk of ``span`` steps at a time, last chunk first: the multipliers of
+    # the chunk, its recurrence, then its share of the input and weight gradients. Each chunk's
+    # work arrays stay in cache (about 1 MiB together); one GEMM per chunk costs only a little
+    # more than one over the whole sequence.
+    span = max(1, min(L, _CHUNK_BYTES // ((6 * H + 4 * H + K) * N * dt.itemsize)))
+    q = take((span, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
+    m = take((span, 4 * H, N), dt)  # dc * m -> [di, df, dg, dc_prev]
+    dgs = take((4 * H, span, N), dt)  # gate gradients [do, di, df, dg] of the chunk, columns (t, n)
+    zc = take((K, span, N), dt)
+    q4, m4 = q.reshape(span, 2, H, N), m.reshape(span, 4, H, N)
     gT = _grad_seq(g_out)
-    whT = ctx["w_hh"][perm].astype(dt, copy=False).T  # (H, 4H), internal order
-    dgs = take((4 * H, L, N), dt)  # gate gradients [do, df, di, dg], columns (t, n)
-    bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, df, di, dg, dc_prev]
+    whT = _lstm_whT(ctx["w_hh"], dt)
+    wx = ctx["w_ih"][perm].astype(dt, copy=False) if need_x else None
+    dx = np.empty((L, N, I), dt) if need_x else None
+    full = tmp = None  # [dW_hh | db | dW_ih] (columns lo:hi)
+    bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, di, df, dg, dc_prev]
     views = [(b[:H], b[: 2 * H].reshape(2, H, N), b[2 * H:].reshape(4, H, N), b[H:5 * H], b[5 * H:]) for b in bufs]
     dh = np.empty((H, N), dt)
     g_h, g_c = g_states
     nxt = None
-    for t in range(L - 1, -1, -1):
-        dc, dq, dm, dgate, _ = cur = views[t & 1]
-        if nxt is None:
-            dh[...] = 0 if g_h is None else g_h.T
-        else:
-            np.matmul(whT, nxt[3], out=dh)
-        if gT is not None:
-            np.add(dh, gT[t], out=dh)
-        np.multiply(dh, q4[t], out=dq)
-        if nxt is not None:
-            np.add(dc, nxt[4], out=dc)
-        elif g_c is not None:
-            np.add(dc, g_c.T, out=dc)
-        np.multiply(dc, m4[t], out=dm)
-        np.copyto(dgs[:, t], dgate)
-        nxt = cur
+    for b_ in range(L, 0, -span):
+        a = max(0, b_ - span)
+        n = b_ - a
+        # -------- multipliers, from o, i, f, g, h = o tanh(c) and p = [i g, f c_prev]
+        o, i, f, g, h = s[a:b_, :H], s[a:b_, H:2 * H], s[a:b_, 2 * H:3 * H], s[a:b_, 3 * H:4 * H], z[a + 1:b_ + 1, :H]
+        q_c, q_o, m_if, m_g, p = q[:n, :H], q[:n, H:], m[:n, : 2 * H], m[:n, 2 * H:3 * H], ps[a:b_]
+        np.multiply(h, tcs[a:b_], out=q_c)
+        np.subtract(o, q_c, out=q_c)  # o (1 - tanh(c)^2)
+        np.multiply(h, o, out=q_o)
+        np.subtract(h, q_o, out=q_o)  # tanh(c) o (1 - o)
+        np.multiply(p, s[a:b_, H:3 * H], out=m_if)
+        np.subtract(p, m_if, out=m_if)  # [g i (1 - i), c_prev f (1 - f)]
+        np.multiply(p[:, :H], g, out=m_g)
+        np.subtract(i, m_g, out=m_g)  # i (1 - g^2)
+        np.copyto(m[:n, 3 * H:], f)
+        # -------- the recurrence: 6 NumPy calls per step (5 when only the final states get a gradient)
+        for t in range(b_ - 1, a - 1, -1):
+            j = t - a
+            dc, dq, dm, dgate, _ = cur = views[t & 1]
+            if nxt is None:
+                dh[...] = 0 if g_h is None else g_h.T
+            else:
+                np.matmul(whT, nxt[3], out=dh)
+            if gT is not None:
+                np.add(dh, gT[t], out=dh)
+            np.multiply(dh, q4[j], out=dq)
+            if nxt is not None:
+                np.add(dc, nxt[4], out=dc)
+            elif g_c is not None:
+                np.add(dc, g_c.T, out=dc)
+            np.multiply(dc, m4[j], out=dm)
+            np.copyto(dgs[:, j], dgate)
+            nxt = cur
+        # -------- the chunk's input and weight gradients
+        dg = dgs[:, :n].reshape(4 * H, n * N)
+        if need_x:
+            np.matmul(dg.T, wx, out=dx[a:b_].reshape(n * N, I))
+        if K > 0:
+            zn = zc[:, :n]
+            np.copyto(zn, z[a:b_, lo:hi].transpose(1, 0, 2))
+            if full is None:
+                full = dg @ zn.reshape(K, n * N).T
+            else:
+                tmp = np.matmul(dg, zn.reshape(K, n * N).T, out=tmp)
+                full += tmp
     first = nxt
-    init = [lambda: (whT @ first[3]).T, lambda: first[4].T.copy()]
-    grads = _finish(ctx, dgs.reshape(4 * H, L * N), init, need, perm, _same_bias)
-    give(sig, dsig, tmp, q, m, dgs, *([] if gT is None else [gT]))
-    return grads
+    give(q, m, dgs, zc, *([] if gT is None else [gT]))
+    dw_ih = dw_hh = db = None
+    if K > 0:
+        if need_whh:
+            dw_hh = _lstm_unperm(full[:, :H])
+        if need_b:
+            db = _lstm_unperm(full[:, H - lo])
+        if need_wih:
+            dw_ih = _lstm_unperm(full[:, H + 1 - lo:])
+    states = [(whT @ first[3]).T if need_h0 else None, first[4].T.copy() if need_c0 else None]
+    return (dx, states, dw_ih, dw_hh, db if need_bih else None, db if need_bhh else None)
 
 
 # ============================================================================ GRU
@@ -445,7 +526,7 @@ def gru_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
     kk3, rr2 = kk.reshape(L, 3, H, N), rr.reshape(L, 2, H, N)
     # -------- the recurrence: 6 NumPy calls per step
     gT = _grad_seq(g_out)
-    whT = ctx["w_hh"].astype(dt, copy=False).T  # (H, 3H), rows [r, z, n]
+    whT = np.ascontiguousarray(ctx["w_hh"].T, dtype=dt)  # (H, 3H), rows [r, z, n]; C order: faster GEMM
     dgs = take((4 * H, L, N), dt)  # [da_n, da_r, da_z, dhn], columns (t, n)
     bufs = [np.empty((5 * H, N), dt) for _ in range(2)]
     views = []
