@@ -16,8 +16,9 @@ recovered for all steps at once (``1 / e``). Per-step NumPy calls (forward / bac
 backward one less when only the final states get a gradient): RNN 3 / 3, LSTM 8 / 6,
 GRU 10 / 6. Everything that does not depend on the
 recurrence (activation derivatives, weight and input gradients) is done in bulk outside
-the time loop: the weight gradients are one GEMM over all steps each. Large work arrays come
-from a small pool (:class:`_Pool`) instead of fresh pages.
+the time loop: the weight gradients are one GEMM over all steps each (the LSTM backward does
+this per chunk of steps whose work arrays fit in cache). Large work arrays come from a small
+pool (:class:`_Pool`) instead of fresh pages.
 
 Shapes: ``x (L, N, I)``, ``h0 / c0 (N, H)`` or None, ``w_ih (G*H, I)``, ``w_hh (G*H, H)``,
 ``b_ih / b_hh (G*H,)`` or None, with PyTorch's gate order (LSTM i,f,g,o; GRU r,z,n).
@@ -258,11 +259,11 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
 # ============================================================================ LSTM
 # The LSTM runs on its own augmented state ``z[t] = [h_{t-1}; 1; x_t]`` of shape ``(H + 1 + I, N)``:
 # one GEMM ``w @ z[t]`` with ``w = [W_hh | b | W_ih]`` gives every gate pre-activation, input
-# projection and bias included (measured: cheaper than a separate projection plus an add per
-# step), and after the loop ``[dW_hh | db | dW_ih]`` is one GEMM over all steps. Internal gate
+# projection and bias included (measured: slightly cheaper than a separate projection plus an
+# add per step), and ``[dW_hh | db | dW_ih]`` is one GEMM per chunk of steps. Internal gate
 # order [o, i, f, g]. The sigmoid rows of ``w`` are halved, so one ``tanh`` over all four gates
 # gives ``tanh(a / 2)`` for o, i, f (and ``sigmoid(a) = (1 + tanh(a / 2)) / 2``) and ``g``:
-# NumPy's float32 tanh is several times faster than exp. Per step, ``s[t]`` holds rows
+# NumPy's float32 tanh costs about half of exp per element. Per step, ``s[t]`` holds rows
 # ``[o, i, f, g, c_{t-1}]`` so that ``[i, f] * [g, c_{t-1}]`` is one call, and ``p[t]`` keeps that
 # product ``[i g, f c_{t-1}]``, from which the backward gets its multipliers in a few passes.
 _LSTM_ORDER = (3, 0, 1, 2)
