@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from _harness import Case, Ratio
-from numpy_mlp import numpy_mlp_step
+from numpy_mlp import affine, numpy_mlp_step
 
 import myelin
 
@@ -145,14 +145,6 @@ def _recurrent_pair(torch: Any, kind: str) -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------------------------------ GEMM floor
-def _affine(a: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """``a @ w.T`` in the faster of its two GEMM layouts (OpenBLAS, measured): ``(w @ a.T).T`` when ``a`` is
-    F-ordered, or for at most 128 rows and a weight of at least 32768 entries; the plain product otherwise."""
-    if (a.flags.f_contiguous and not a.flags.c_contiguous) or (a.shape[0] <= 128 and w.size >= 32768):
-        return (w @ a.T).T
-    return a @ w.T
-
-
 def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: int = 0) -> Callable[[], Any]:
     """Only the matrix products of one training step of the MLP ``sizes``, with NumPy, nothing else.
 
@@ -173,7 +165,7 @@ def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: i
     def products() -> Any:
         acts = [x]
         for w in ws:
-            acts.append(acts[-1] @ w.T if naive else _affine(acts[-1], w))
+            acts.append(acts[-1] @ w.T if naive else affine(acts[-1], w))
         g = g_out
         out = None
         for i in range(len(ws) - 1, -1, -1):
