@@ -196,6 +196,33 @@ def test_evaluate_summary_and_predict(run_dir, tmp_path, capsys):
     assert code == 0 and out.count("\n") >= 6 and "7 more" in out and "accuracy" in out
 
 
+def test_model_file_works_away_from_its_run_directory(run_dir, tmp_path, capsys):
+    """The input shape and classes travel inside model.safetensors, so a copied file alone still predicts."""
+    import shutil
+
+    from myelin.io import read_metadata
+
+    alone = tmp_path / "elsewhere" / "digits.safetensors"
+    alone.parent.mkdir()
+    shutil.copy(run_dir / "model.safetensors", alone)
+    facts = json.loads(read_metadata(alone)["cli.run"])
+    assert facts["input_shape"] == [1, 8, 8] and facts["num_classes"] == 10 and facts["data_kind"] == "image"
+    from myelin.cli._files import load_model_file
+
+    assert load_model_file(str(alone))[2] == facts  # no config.json there: the facts in the file are used
+    (run_dir / "config.json").rename(tmp_path / "config.json")  # (hide it to be sure it is not read instead)
+    try:
+        assert load_model_file(str(run_dir / "model.safetensors"))[2] == facts
+    finally:
+        (tmp_path / "config.json").rename(run_dir / "config.json")
+    (_, _), (x_test, y_test) = myelin.datasets.digits()
+    np.savez(tmp_path / "some.npz", x=x_test[:12].reshape(12, 64), y=y_test[:12])  # flat rows: reshaped by the facts
+    code, out, _ = _cli(["predict", str(alone), str(tmp_path / "some.npz"), "--limit", "3"], capsys)
+    assert code == 0 and "accuracy" in out
+    code, out, _ = _cli(["summary", str(alone)], capsys)
+    assert code == 0 and "Linear" in out
+
+
 def test_predict_png(run_dir, tmp_path, capsys):
     """A digit drawn dark on white, 4x larger, as RGB: decoded, inverted, shrunk, and classified as the
     model classifies the original 8x8 image."""

@@ -92,6 +92,25 @@ def test_model_file_metadata_holds_config_and_version(tmp_path):
     assert json.loads(meta["myelin.config"]) == json.loads(json.dumps(model.get_config()))
 
 
+def test_save_keeps_user_metadata_and_guards_reserved_keys(tmp_path):
+    model = _mlp()
+    path = tmp_path / "m.safetensors"
+    myelin.save(model, path, metadata={"input_shape": "[64]", "classes": "0,1,2"})
+    meta = read_metadata(path)
+    assert meta["input_shape"] == "[64]" and meta["classes"] == "0,1,2"
+    assert meta["myelin.kind"] == "model"
+    assert isinstance(myelin.load(path), type(model))
+    myelin.save_weights(model, tmp_path / "w.safetensors", metadata={"note": "epoch 3"})
+    assert read_metadata(tmp_path / "w.safetensors")["note"] == "epoch 3"
+    for bad, error in (({"myelin.kind": "weights"}, ValueError), ({"n": 3}, TypeError), ({1: "x"}, TypeError),
+                       (["a"], TypeError)):
+        with pytest.raises(error, match="metadata"):
+            myelin.save(model, tmp_path / "bad.safetensors", metadata=bad)
+        with pytest.raises(error, match="metadata"):
+            myelin.save_weights(model, tmp_path / "bad.safetensors", metadata=bad)
+    assert not (tmp_path / "bad.safetensors").exists()
+
+
 def test_load_of_a_weights_only_file_says_to_use_load_weights(tmp_path):
     path = tmp_path / "w.safetensors"
     myelin.save_weights(_mlp(), path)

@@ -10,9 +10,11 @@ from typing import Any
 
 from ._errors import CLIError
 
-__all__ = ["load_model_file", "model_path", "read_run_config", "write_json"]
+__all__ = ["RUN_FACTS_KEY", "json_text", "load_model_file", "model_path", "read_run_config", "write_json"]
 
 MAX_JSON_BYTES = 16 * 1024 * 1024
+#: Metadata key of the model files ``myelin train`` writes: the input shape, classes and vocabulary as JSON.
+RUN_FACTS_KEY = "cli.run"
 
 
 def _clean(value: Any) -> Any:
@@ -26,6 +28,11 @@ def _clean(value: Any) -> Any:
     if hasattr(value, "item") and callable(value.item):
         return _clean(value.item())
     return value
+
+
+def json_text(obj: Any) -> str:
+    """``obj`` as compact JSON (NaN/inf as null, NumPy scalars as numbers)."""
+    return json.dumps(_clean(obj), allow_nan=False, separators=(",", ":"))
 
 
 def write_json(path: Path, obj: Any) -> None:
@@ -64,12 +71,19 @@ def model_path(spec: str) -> Path:
 
 def load_model_file(spec: str) -> tuple[Any, Path, dict[str, Any]]:
     """``(model, path, run config)``: the model loaded with ``myelin.load`` (eval mode), and the
-    ``config.json`` next to it (empty when absent)."""
+    ``config.json`` next to it, else the run facts ``myelin train`` stored in the file (empty when neither)."""
     from .. import load
+    from ..io import read_metadata
     from . import _layers  # noqa: F401  (registers RNNOutput, which lstm models hold)
 
     path = model_path(spec)
     if path.suffix.lower() == ".toml":
         raise CLIError(f"{path} is a model config, not a trained model; train it with 'myelin train --model {path}'")
     model = load(os.fspath(path))
-    return model, path, read_run_config(path.parent) or {}
+    run = read_run_config(path.parent)
+    if run is None:
+        try:
+            run = json.loads(read_metadata(path).get(RUN_FACTS_KEY, "null"))
+        except ValueError:
+            run = None
+    return model, path, run if isinstance(run, dict) else {}

@@ -11,7 +11,7 @@ from typing import Any
 
 from ._data import Data, load_data
 from ._errors import CLIError
-from ._files import read_run_config, write_json
+from ._files import RUN_FACTS_KEY, json_text, read_run_config, write_json
 from ._models import MODELS, build_preset, preset_for
 
 __all__ = ["DEFAULTS", "cmd_train", "make_run_dir", "resolve_settings"]
@@ -249,9 +249,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if not main:  # only rank 0 writes the run directory and prints
         _fit(model, data, settings, run_dir, args, None, distributed)
         return 0
+    facts = {"input_shape": list(data.input_shape), "num_classes": data.num_classes, "classes": data.classes,
+             "vocab": data.vocab, "data_kind": data.kind}
     write_json(run_dir / "config.json", {
-        "settings": settings, "model_source": source, "input_shape": list(data.input_shape),
-        "num_classes": data.num_classes, "classes": data.classes, "vocab": data.vocab, "data_kind": data.kind,
+        "settings": settings, "model_source": source, **facts,
         "train_samples": len(data.x_train), "test_samples": len(data.x_test),
         "command": shlex.join(["myelin", *getattr(args, "argv", [])]), "myelin_version": myelin.__version__,
     })
@@ -265,7 +266,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     history = _fit(model, data, settings, run_dir, args, monitor, distributed)
     seconds = time.perf_counter() - start
     monitor.save(run_dir)
-    myelin.save(model, run_dir / "model.safetensors")
+    # the facts predict/evaluate need travel inside the model file too, so it works away from its run directory
+    myelin.save(model, run_dir / "model.safetensors", metadata={RUN_FACTS_KEY: json_text(facts)})
     metrics = _results(model, data, history, seconds, settings, run_dir)
     write_json(run_dir / "metrics.json", metrics)
     notes = _pictures(run_dir, _history_dict(history), args)

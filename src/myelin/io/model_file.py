@@ -75,24 +75,43 @@ def _state_dict_of(model_or_state: Any, what: str) -> Mapping[str, Any]:
     return state_dict()
 
 
-def save(model: Any, path: PathLike) -> None:
-    """Write ``model``'s architecture and weights to one safetensors file at ``path`` (atomically)."""
+def save(model: Any, path: PathLike, metadata: Mapping[str, str] | None = None) -> None:
+    """Write ``model``'s architecture and weights to one safetensors file at ``path`` (atomically).
+
+    ``metadata``: your own strings to keep in the file (input shape, class names, data set...), read
+    back with :func:`myelin.io.read_metadata`; keys starting with ``myelin.`` are reserved.
+    """
     get_config = getattr(model, "get_config", None)
     if not callable(get_config):
         raise TypeError(f"save: expected a myelin Module with get_config(), received {type(model).__name__}")
-    metadata = {
+    user = _user_metadata(metadata, "save")
+    meta = {
         KEY_KIND: "model",
         KEY_VERSION: str(FORMAT_VERSION),
         KEY_CONFIG: _dump_config(get_config(), "save"),
         "myelin.version": _version_string(),
     }
-    write_safetensors(path, model.state_dict(), metadata)
+    write_safetensors(path, model.state_dict(), {**user, **meta})
+
+
+def _user_metadata(metadata: Mapping[str, str] | None, what: str) -> dict[str, str]:
+    """``metadata`` checked: a mapping of str to str, no reserved ``myelin.`` key."""
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, Mapping):
+        raise TypeError(f"{what}: expected metadata as a mapping of str to str, received {type(metadata).__name__}")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str):
+            raise TypeError(f"{what}: metadata must map str to str, received {key!r}: {type(value).__name__} "
+                            f"(convert values with str() or json.dumps())")
+        if key.startswith("myelin.") or key == "__metadata__":
+            raise ValueError(f"{what}: metadata key {key!r} is reserved (keys starting with 'myelin.' are Myelin's own)")
+    return dict(metadata)
 
 
 def save_weights(model_or_state_dict: Any, path: PathLike, metadata: Mapping[str, str] | None = None) -> None:
     """Write a ``state_dict`` (or a module's) to a plain safetensors file at ``path`` (atomically)."""
-    meta = {KEY_KIND: "weights", KEY_VERSION: str(FORMAT_VERSION)}
-    meta.update(metadata or {})
+    meta = {**_user_metadata(metadata, "save_weights"), KEY_KIND: "weights", KEY_VERSION: str(FORMAT_VERSION)}
     write_safetensors(path, _state_dict_of(model_or_state_dict, "save_weights"), meta)
 
 
