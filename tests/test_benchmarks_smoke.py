@@ -98,3 +98,18 @@ def test_numpy_floor_step_does_the_same_work_as_myelin(monkeypatch: pytest.Monke
     for k, lin in enumerate(linears):
         np.testing.assert_allclose(lin.weight.data, step.params[2 * k], rtol=1e-5, atol=1e-6)
         np.testing.assert_allclose(lin.bias.data, step.params[2 * k + 1], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_kernel_ab_harness_runs(monkeypatch, capsys: pytest.CaptureFixture, kind: str) -> None:
+    """benchmarks/ab_kernels.py loads two kernel files, checks they agree and prints the ratio."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import ab_kernels
+
+    from myelin.nn.functional import _rnn_kernels
+
+    path = _rnn_kernels.__file__
+    monkeypatch.setattr(sys, "argv", ["ab_kernels.py", path, path, "--kind", kind, "--rounds", "2"])
+    ab_kernels.main()
+    assert f"{kind}: A " in capsys.readouterr().out
+    sys.modules.pop("ab_kernels", None)
