@@ -52,11 +52,11 @@ def step_fn(kernels: ModuleType, kind: str) -> Callable[[], Any]:
     g_h = rng.standard_normal((BATCH, HIDDEN)).astype(f32)
     if kind == "LSTM":
         def run() -> Any:
-            _, _, ctx = kernels.lstm_forward(x, None, None, w_ih, w_hh, b_ih, b_hh, True)
+            _, _, ctx = kernels.lstm_forward(x, None, None, w_ih, w_hh, b_ih, b_hh, keep=True)
             return kernels.lstm_backward(ctx, None, [g_h, None], (False, False, False, True, True, True, True))
     else:
         def run() -> Any:
-            _, _, ctx = kernels.gru_forward(x, None, w_ih, w_hh, b_ih, b_hh, True)
+            _, _, ctx = kernels.gru_forward(x, None, w_ih, w_hh, b_ih, b_hh, keep=True)
             return kernels.gru_backward(ctx, None, [g_h], (False, False, True, True, True, True))
     return run
 

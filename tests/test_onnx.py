@@ -477,6 +477,15 @@ def test_unsupported_layer_names_layer(tmp_path):
         export(WithLoss(), rand(2, 4), tmp_path / "m.onnx")
 
 
+def test_lstm_with_projection_is_refused_by_name(tmp_path):
+    """ONNX's LSTM op has no projection: the export says so instead of writing a wrong model."""
+    from myelin.nn.rnn import LSTM
+
+    with pytest.raises(ONNXExportError, match="LSTM with proj_size is not supported"):
+        export(LSTM(4, 6, proj_size=2), rand(3, 2, 4), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
 class Escapes(Module):
     """Computes part of its output with NumPy, outside the recorded graph."""
 

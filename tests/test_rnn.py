@@ -14,7 +14,7 @@ from conftest import assert_close
 from myelin.autograd import gradcheck
 from myelin.nn.functional import rnn as R
 from myelin.nn.module import Module
-from myelin.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from myelin.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell
 
 L, N, I, H = 4, 2, 3, 3
 RTOL, ATOL = 1e-4, 1e-5
@@ -268,6 +268,83 @@ def test_kernel_pool_reuses_blocks_and_rounds_big_ones_up():
     assert sum(b is big_block for b in pool._free) == 1
 
 
+# ------------------------------------------------------------------ LSTM with a projection (proj_size)
+def test_lstm_projection_gradcheck(rng):
+    P = 2
+    x, h0, c0 = rng.standard_normal((L, N, I)), rng.standard_normal((N, P)), rng.standard_normal((N, H))
+    ws = [rng.uniform(-0.8, 0.8, s) for s in ((4 * H, I), (4 * H, P), (4 * H,), (4 * H,), (P, H))]
+    for reverse in (False, True):
+        assert gradcheck(lambda x, h0, c0, wi, wh, bi, bh, wr: R.lstm_layer(
+            x, (h0, c0), wi, wh, bi, bh, reverse=reverse, w_hr=wr), [x, h0, c0, *ws])
+
+
+@pytest.mark.parametrize("num_layers,bidirectional,batch_first,bias", [
+    (1, False, False, True), (2, True, True, True), (3, False, False, False), (2, True, False, False)])
+@pytest.mark.parametrize("with_states", [False, True])
+def test_lstm_projection_parity(torch, num_layers, bidirectional, batch_first, bias, with_states):
+    import warnings
+
+    m, t = _twins(torch, "lstm", input_size=5, hidden=6, proj_size=4, num_layers=num_layers,
+                  bidirectional=bidirectional, batch_first=batch_first, bias=bias)
+    assert "weight_hr_l0" in m.state_dict() and m.weight_hh_l0.shape == (24, 4)
+    rng = np.random.default_rng(11)
+    D = 2 if bidirectional else 1
+    x = rng.standard_normal((3, 7, 5) if batch_first else (7, 3, 5)).astype(np.float32)
+    states = [rng.standard_normal((num_layers * D, 3, size)).astype(np.float32) for size in (4, 6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PyTorch: "LSTM with projections is not supported with oneDNN"
+        _check_parity(torch, m, t, "lstm", x, states if with_states else [])
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, None])
+def test_lstm_projection_unbatched_chunked_and_frozen(torch, monkeypatch, chunk_bytes):
+    import warnings
+
+    from myelin.nn.functional import _rnn_kernels as K
+
+    if chunk_bytes is not None:
+        monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)
+    m, t = _twins(torch, "lstm", input_size=5, hidden=6, proj_size=3, num_layers=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        x = np.random.default_rng(12).standard_normal((9, 5)).astype(np.float32)  # unbatched
+        _check_parity(torch, m, t, "lstm", x, [np.ones((2, 3), np.float32), np.ones((2, 6), np.float32)])
+        for model in (m, t):  # only the projection trains
+            for name, p in model.named_parameters():
+                if not name.startswith("weight_hr"):
+                    p.requires_grad_(False) if hasattr(p, "requires_grad_") else setattr(p, "requires_grad", False)
+                p.grad = None
+        out_m, _ = m(myelin.tensor(x))
+        out_t, _ = t(torch.tensor(x))
+        (out_m ** 2).sum().backward()
+        (out_t ** 2).sum().backward()
+    tp = dict(t.named_parameters())
+    for name, p in m.named_parameters():
+        if name.startswith("weight_hr"):
+            assert_close(p.grad, tp[name].grad, RTOL, ATOL, name)
+        else:
+            assert p.grad is None, name
+
+
+def test_lstm_projection_state_shapes_errors_config_and_no_grad(tmp_path):
+    m = LSTM(5, 6, proj_size=2, num_layers=2)
+    assert repr(m) == "LSTM(5, 6, proj_size=2, num_layers=2)"
+    x = myelin.randn(4, 3, 5)
+    with myelin.no_grad():
+        out, (h_n, c_n) = m(x)
+    assert out.shape == (4, 3, 2) and h_n.shape == (2, 3, 2) and c_n.shape == (2, 3, 6)
+    with pytest.raises(ValueError, match=r"expected h0 of shape \(2, 3, 2\)"):
+        m(x, (myelin.zeros(2, 3, 6), myelin.zeros(2, 3, 6)))
+    with pytest.raises(ValueError, match=r"expected c0 of shape \(2, 3, 6\)"):
+        m(x, (myelin.zeros(2, 3, 2), myelin.zeros(2, 3, 2)))
+    path = tmp_path / "proj.safetensors"
+    myelin.save(m, path)
+    again = myelin.load(path)
+    assert again.proj_size == 2
+    with myelin.no_grad():
+        assert np.array_equal(again(x)[0].numpy(), out.numpy())
+
+
 def test_twins_differ_without_loading_weights(torch):
     """The parity checks can fail: a model with its own initial weights does not match."""
     m, t = LSTM(5, 6), torch.nn.LSTM(5, 6)
@@ -517,8 +594,12 @@ def test_integer_input_is_rejected():
 
 
 def test_constructor_errors():
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        LSTM(4, 8, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        LSTM(4, 8, proj_size=8)
+    with pytest.raises(ValueError, match="proj_size"):
+        LSTM(4, 8, proj_size=-1)
+    with pytest.raises(ValueError, match="only by LSTM"):
+        RNNBase("GRU", 4, 8, proj_size=2)  # the shared constructor guards the mode too
     with pytest.raises(ValueError, match="nonlinearity"):
         RNN(4, 8, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):

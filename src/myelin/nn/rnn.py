@@ -33,11 +33,13 @@ class RNNBase(Module):
     Parameters per layer ``k`` and direction: ``weight_ih_l{k}`` ``(G*H, I_k)``, ``weight_hh_l{k}``
     ``(G*H, H)``, ``bias_ih_l{k}``, ``bias_hh_l{k}`` ``(G*H,)`` (suffix ``_reverse`` for the backward
     direction), with ``G`` gates (1, 4, 3), ``I_0 = input_size`` and ``I_k = D*H`` above, ``D = 2``
-    when bidirectional. All drawn from U(-1/sqrt(H), 1/sqrt(H)).
+    when bidirectional. All drawn from U(-1/sqrt(H), 1/sqrt(H)). An LSTM with ``proj_size = P > 0``
+    also has ``weight_hr_l{k}`` ``(P, H)``; then ``weight_hh_l{k}`` is ``(4H, P)`` and ``I_k = D*P``.
     """
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False) -> None:
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 proj_size: int = 0) -> None:
         super().__init__()
         name = {"LSTM": "LSTM", "GRU": "GRU"}.get(mode, "RNN")
         self.mode = check_choice(name, "mode", mode, tuple(_GATES))
@@ -51,20 +53,30 @@ class RNNBase(Module):
         if self.dropout > 0 and self.num_layers == 1:
             warnings.warn(f"{name}: dropout={self.dropout} acts only between recurrent layers, and num_layers=1",
                           stacklevel=3)
+        self.proj_size = check_int(name, "proj_size", proj_size, minimum=0)
+        if self.proj_size and self.mode != "LSTM":
+            raise ValueError(f"{name}: proj_size is supported only by LSTM, received proj_size={self.proj_size}")
+        if self.proj_size >= self.hidden_size:
+            raise ValueError(f"{name}: proj_size has to be smaller than hidden_size, received proj_size="
+                             f"{self.proj_size} and hidden_size={self.hidden_size}")
         gates, H = _GATES[self.mode], self.hidden_size
+        out = self.proj_size or H  # the size of h (and of each direction's output)
         D = 2 if self.bidirectional else 1
         self._weight_names: list[list[str | None]] = []
         for layer in range(self.num_layers):
-            layer_in = self.input_size if layer == 0 else H * D
+            layer_in = self.input_size if layer == 0 else out * D
             for direction in range(D):
                 sfx = f"_l{layer}" + ("_reverse" if direction else "")
                 names: list[str | None] = [f"weight_ih{sfx}", f"weight_hh{sfx}", None, None]
                 setattr(self, names[0], Parameter(np.empty((gates * H, layer_in), np.float32)))
-                setattr(self, names[1], Parameter(np.empty((gates * H, H), np.float32)))
+                setattr(self, names[1], Parameter(np.empty((gates * H, out), np.float32)))
                 if self.bias:
                     names[2:] = [f"bias_ih{sfx}", f"bias_hh{sfx}"]
                     setattr(self, names[2], Parameter(np.empty((gates * H,), np.float32)))
                     setattr(self, names[3], Parameter(np.empty((gates * H,), np.float32)))
+                if self.proj_size:
+                    names.append(f"weight_hr{sfx}")
+                    setattr(self, names[4], Parameter(np.empty((self.proj_size, H), np.float32)))
                 self._weight_names.append(names)
         self.reset_parameters()
 
@@ -76,6 +88,8 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.mode == "RNN_RELU":
             s += ", nonlinearity='relu'"
         if self.num_layers != 1:
@@ -113,8 +127,8 @@ class RNNBase(Module):
 
     def _check_state(self, name: str, state: Any, batch: int | None) -> Tensor:
         D = 2 if self.bidirectional else 1
-        expected = (self.num_layers * D, self.hidden_size) if batch is None else \
-            (self.num_layers * D, batch, self.hidden_size)
+        size = self.proj_size if (self.proj_size and name == "h0") else self.hidden_size
+        expected = (self.num_layers * D, size) if batch is None else (self.num_layers * D, batch, size)
         if not isinstance(state, Tensor):
             self._input_error(f"expected {name} to be a Tensor of shape {expected}, received {type(state).__name__}")
         if tuple(state.shape) != expected:
@@ -196,20 +210,19 @@ class LSTM(RNNBase):
         hx: ``(h0, c0)``, each ``(num_layers*D, N, H)`` (unbatched ``(num_layers*D, H)``), zeros when omitted.
         Output: ``(output, (h_n, c_n))``: output ``(L, N, D*H)`` (batch_first: ``(N, L, D*H)``).
 
-    ``proj_size`` (LSTM with projections) is not supported: it must be 0.
+    ``proj_size = P > 0`` (as PyTorch's): ``h_t = W_hr (o_t tanh(c_t))`` has ``P`` features, so h0,
+    h_n and the output use ``P`` where the shapes above say ``H``; c0 and c_n keep ``H``.
     """
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
                  proj_size: int = 0) -> None:
-        if proj_size != 0:
-            raise NotImplementedError(f"LSTM: proj_size is not supported (received {proj_size!r}); use proj_size=0")
-        self.proj_size = 0
-        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional)
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+                         proj_size)
 
     def _layer(self, x: Tensor, states: list[Tensor | None], w: list[Tensor | None], reverse: bool) -> tuple:
         hx = None if states[0] is None else (states[0], states[1])
-        return R.lstm_layer(x, hx, *w, reverse=reverse)
+        return R.lstm_layer(x, hx, *w[:4], reverse=reverse, w_hr=w[4] if len(w) > 4 else None)
 
     def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None) -> tuple[Tensor, tuple[Tensor, Tensor]]:
         if hx is not None and (not isinstance(hx, (tuple, list)) or len(hx) != 2):

@@ -272,14 +272,14 @@ _CHUNK_BYTES = 1 << 20
 
 
 def _lstm_weights(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray | None, dt: np.dtype) -> np.ndarray:
-    """``[W_hh | b | W_ih]`` rows in internal order, sigmoid rows halved: ``(4H, H + 1 + I)``."""
-    H, I = w_hh.shape[1], w_ih.shape[1]
-    w = np.empty((4 * H, H + 1 + I), dt)
+    """``[W_hh | b | W_ih]`` rows in internal order, sigmoid rows halved: ``(4H, R + 1 + I)``."""
+    H, R, I = w_hh.shape[0] // 4, w_hh.shape[1], w_ih.shape[1]
+    w = np.empty((4 * H, R + 1 + I), dt)
     for k, src in enumerate(_LSTM_ORDER):  # block copies: cheaper than a fancy-index gather
         rows, from_ = slice(k * H, (k + 1) * H), slice(src * H, (src + 1) * H)
-        w[rows, :H] = w_hh[from_]
-        w[rows, H] = 0 if bias is None else bias[from_]
-        w[rows, H + 1:] = w_ih[from_]
+        w[rows, :R] = w_hh[from_]
+        w[rows, R] = 0 if bias is None else bias[from_]
+        w[rows, R + 1:] = w_ih[from_]
     w[: 3 * H] *= 0.5
     return w
 
@@ -294,10 +294,10 @@ def _lstm_unperm(a: np.ndarray) -> np.ndarray:
 
 
 def _lstm_whT(w_hh: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """``W_hh`` transposed, columns in internal gate order, C-contiguous ``(H, 4H)`` (a faster GEMM operand
+    """``W_hh`` transposed, columns in internal gate order, C-contiguous ``(R, 4H)`` (a faster GEMM operand
     than the transposed view)."""
-    H = w_hh.shape[1]
-    out = np.empty((H, 4 * H), dt)
+    H, R = w_hh.shape[0] // 4, w_hh.shape[1]
+    out = np.empty((R, 4 * H), dt)
     for k, src in enumerate(_LSTM_ORDER):
         out[:, k * H:(k + 1) * H] = w_hh[src * H:(src + 1) * H].T
     return out
@@ -305,22 +305,29 @@ def _lstm_whT(w_hh: np.ndarray, dt: np.dtype) -> np.ndarray:
 
 def lstm_forward(
     x: np.ndarray, h0: np.ndarray | None, c0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
-    b_ih: np.ndarray | None, b_hh: np.ndarray | None, keep: bool = True,
+    b_ih: np.ndarray | None, b_hh: np.ndarray | None, w_hr: np.ndarray | None = None, *, keep: bool = True,
 ) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
-    """One LSTM layer over a sequence; returns ``out (L,N,H)``, ``[h_n, c_n]``, context."""
+    """One LSTM layer over a sequence; returns ``out (L,N,R)``, ``[h_n (N,R), c_n (N,H)]``, context.
+
+    ``w_hr (P, H)`` or None: PyTorch's projection (``proj_size``), ``h_t = W_hr (o_t tanh(c_t))``;
+    ``R`` is ``P`` with it and ``H`` without, and ``w_hh`` is ``(4H, R)``.
+    """
     L, N, I = x.shape
-    H = w_hh.shape[1]
+    H, R = w_hh.shape[0] // 4, w_hh.shape[1]
     dt = x.dtype
     perm = _perm(_LSTM_ORDER, H)
     w = _lstm_weights(w_ih, w_hh, _sum_bias(b_ih, b_hh), dt)
-    z = np.empty((L + 1, H + 1 + I, N), dt)  # not pooled: the outputs are views of it
-    z[:, H] = 1
-    z[0, :H] = 0 if h0 is None else h0.T
-    np.copyto(z[:L, H + 1:], x.transpose(0, 2, 1))
-    z[L, H + 1:] = 0
+    z = np.empty((L + 1, R + 1 + I, N), dt)  # not pooled: the outputs are views of it
+    z[:, R] = 1
+    z[0, :R] = 0 if h0 is None else h0.T
+    np.copyto(z[:L, R + 1:], x.transpose(0, 2, 1))
+    z[L, R + 1:] = 0
     s = take((L + 1 if keep else 2, 5 * H, N), dt)  # rows [o, i, f, g, c_{t-1}]
     tcs = take((L if keep else 1, H, N), dt)  # tanh(c_t)
     ps = take((L if keep else 1, 2 * H, N), dt)  # [i g, f c_{t-1}]
+    # o tanh(c): the hidden state itself, or (with a projection) what W_hr projects
+    ms = None if w_hr is None else take((L if keep else 1, H, N), dt)
+    whr = None if w_hr is None else np.ascontiguousarray(w_hr, dtype=dt)
     s[0, 4 * H:] = 0 if c0 is None else c0.T
     half = dt.type(0.5)
     r = np.empty((4 * H, N), dt)
@@ -336,28 +343,38 @@ def lstm_forward(
         c = s[k1, 4 * H:]
         np.add(p[:H], p[H:], out=c)
         np.tanh(c, out=tc)
-        np.multiply(st[:H], tc, out=z[t + 1, :H])
-    out = z[1:, :H].transpose(0, 2, 1)
+        if whr is None:
+            np.multiply(st[:H], tc, out=z[t + 1, :H])
+        else:
+            np.multiply(st[:H], tc, out=ms[j])
+            np.matmul(whr, ms[j], out=z[t + 1, :R])
+    out = z[1:, :R].transpose(0, 2, 1)
     c_n = s[L if keep else L & 1, 4 * H:].T.copy()  # s goes back to the pool
     ctx = None
+    pooled = (s, tcs, ps) if ms is None else (s, tcs, ps, ms)
     if keep:
-        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, w_ih=w_ih, w_hh=w_hh, perm=perm)
-        ctx.pooled = (s, tcs, ps)
+        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, m=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr, perm=perm)
+        ctx.pooled = pooled
     else:
-        give(s, tcs, ps)
-    return out, [z[L, :H].T, c_n], ctx
+        give(*pooled)
+    return out, [z[L, :R].T, c_n], ctx
 
 
 def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
-    """BPTT for :func:`lstm_forward`; ``need = (x, h0, c0, w_ih, w_hh, b_ih, b_hh)``."""
+    """BPTT for :func:`lstm_forward`; ``need = (x, h0, c0, w_ih, w_hh, b_ih, b_hh[, w_hr])``.
+
+    Returns ``(dx, [dh0, dc0], dw_ih, dw_hh, db_ih, db_hh, dw_hr)``.
+    """
     x, z, s, tcs, ps, perm = ctx["x"], ctx["z"], ctx["s"], ctx["tc"], ctx["p"], ctx["perm"]
+    whr = ctx["w_hr"]
     L, N, I = x.shape
-    H = ctx["w_hh"].shape[1]
+    H, R = ctx["w_hh"].shape[0] // 4, ctx["w_hh"].shape[1]
     dt = x.dtype
-    need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = need
+    need_x, need_h0, need_c0, need_wih, need_whh, need_bih, need_bhh = need[:7]
+    need_whr = whr is not None and len(need) > 7 and need[7]
     need_b = need_bih or need_bhh
-    lo = 0 if (need_whh or need_b) else H + 1  # rows of z that weight gradients need: [h; 1] and/or x
-    hi = H + 1 + I if need_wih else H + 1
+    lo = 0 if (need_whh or need_b) else R + 1  # rows of z that weight gradients need: [h; 1] and/or x
+    hi = R + 1 + I if need_wih else R + 1
     K = hi - lo
     # The backward runs a chunk of ``span`` steps at a time, last chunk first: the multipliers of
     # the chunk, its recurrence, then its share of the input and weight gradients. Each chunk's
@@ -376,14 +393,21 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     full = tmp = None  # [dW_hh | db | dW_ih] (columns lo:hi)
     bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, di, df, dg, dc_prev]
     views = [(b[:H], b[: 2 * H].reshape(2, H, N), b[2 * H:].reshape(4, H, N), b[H:5 * H], b[5 * H:]) for b in bufs]
-    dh = np.empty((H, N), dt)
+    dh = np.empty((R, N), dt)
+    # with a projection: dm = W_hr^T dh feeds the gates, and dW_hr = sum dh m^T, a GEMM per chunk
+    hs = z[1:, :H] if whr is None else ctx["m"]
+    whrT = None if whr is None else np.ascontiguousarray(whr.T)
+    dm = dh if whr is None else np.empty((H, N), dt)
+    dhs = take((R, span, N), dt) if need_whr else None
+    mc = take((H, span, N), dt) if need_whr else None
+    dw_hr = None
     g_h, g_c = g_states
     nxt = None
     for b_ in range(L, 0, -span):
         a = max(0, b_ - span)
         n = b_ - a
         # -------- multipliers, from o, i, f, g, h = o tanh(c) and p = [i g, f c_prev]
-        o, i, f, g, h = s[a:b_, :H], s[a:b_, H:2 * H], s[a:b_, 2 * H:3 * H], s[a:b_, 3 * H:4 * H], z[a + 1:b_ + 1, :H]
+        o, i, f, g, h = s[a:b_, :H], s[a:b_, H:2 * H], s[a:b_, 2 * H:3 * H], s[a:b_, 3 * H:4 * H], hs[a:b_]
         q_c, q_o, m_if, m_g, p = q[:n, :H], q[:n, H:], m[:n, : 2 * H], m[:n, 2 * H:3 * H], ps[a:b_]
         np.multiply(h, tcs[a:b_], out=q_c)
         np.subtract(o, q_c, out=q_c)  # o (1 - tanh(c)^2)
@@ -397,19 +421,23 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
         # -------- the recurrence: 6 NumPy calls per step (5 when only the final states get a gradient)
         for t in range(b_ - 1, a - 1, -1):
             j = t - a
-            dc, dq, dm, dgate, _ = cur = views[t & 1]
+            dc, dq, dmul, dgate, _ = cur = views[t & 1]
             if nxt is None:
                 dh[...] = 0 if g_h is None else g_h.T
             else:
                 np.matmul(whT, nxt[3], out=dh)
             if gT is not None:
                 np.add(dh, gT[t], out=dh)
-            np.multiply(dh, q4[j], out=dq)
+            if whrT is not None:
+                np.matmul(whrT, dh, out=dm)
+                if need_whr:
+                    np.copyto(dhs[:, j], dh)
+            np.multiply(dm, q4[j], out=dq)
             if nxt is not None:
                 np.add(dc, nxt[4], out=dc)
             elif g_c is not None:
                 np.add(dc, g_c.T, out=dc)
-            np.multiply(dc, m4[j], out=dm)
+            np.multiply(dc, m4[j], out=dmul)
             np.copyto(dgs[:, j], dgate)
             nxt = cur
         # -------- the chunk's input and weight gradients
@@ -424,18 +452,26 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
             else:
                 tmp = np.matmul(dg, zn.reshape(K, n * N).T, out=tmp)
                 full += tmp
+        if need_whr:
+            mn = mc[:, :n]
+            np.copyto(mn, hs[a:b_].transpose(1, 0, 2))
+            part = dhs[:, :n].reshape(R, n * N) @ mn.reshape(H, n * N).T
+            if dw_hr is None:
+                dw_hr = part
+            else:
+                dw_hr += part
     first = nxt
-    give(q, m, dgs, zc, *([] if gT is None else [gT]))
+    give(q, m, dgs, zc, *([] if gT is None else [gT]), *([] if dhs is None else [dhs, mc]))
     dw_ih = dw_hh = db = None
     if K > 0:
         if need_whh:
-            dw_hh = _lstm_unperm(full[:, :H])
+            dw_hh = _lstm_unperm(full[:, :R])
         if need_b:
-            db = _lstm_unperm(full[:, H - lo])
+            db = _lstm_unperm(full[:, R - lo])
         if need_wih:
-            dw_ih = _lstm_unperm(full[:, H + 1 - lo:])
+            dw_ih = _lstm_unperm(full[:, R + 1 - lo:])
     states = [(whT @ first[3]).T if need_h0 else None, first[4].T.copy() if need_c0 else None]
-    return (dx, states, dw_ih, dw_hh, db if need_bih else None, db if need_bhh else None)
+    return (dx, states, dw_ih, dw_hh, db if need_bih else None, db if need_bhh else None, dw_hr)
 
 
 # ============================================================================ GRU

@@ -33,24 +33,32 @@ _STATE_NAMES = ("h_n", "c_n")
 
 
 def _check(op: str, x: Tensor, states: Sequence[Tensor | None], w_ih: Tensor, w_hh: Tensor,
-           b_ih: Tensor | None, b_hh: Tensor | None) -> None:
+           b_ih: Tensor | None, b_hh: Tensor | None, w_hr: Tensor | None = None) -> None:
     """Shape checks naming both sides (the modules give friendlier messages first)."""
     if x.ndim != 3:
         raise ValueError(f"{op}: expected input of shape (L, N, input_size), got {tuple(x.shape)}")
     if x.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point input, received dtype {x.dtype}")
     gates = _GATES[op.split("_")[0]]
-    if w_hh.ndim != 2 or w_hh.shape[0] != gates * w_hh.shape[1]:
-        raise ValueError(f"{op}: expected weight_hh of shape ({gates}*H, H), got {tuple(w_hh.shape)}")
-    H = w_hh.shape[1]
+    if w_hr is not None:  # LSTM with a projection: h has P entries, c has H
+        if w_hr.ndim != 2 or w_hh.ndim != 2 or tuple(w_hh.shape) != (gates * w_hr.shape[1], w_hr.shape[0]):
+            raise ValueError(f"{op}: expected weight_hh of shape (4*H, P) and weight_hr of shape (P, H), got "
+                             f"{tuple(w_hh.shape)} and {tuple(w_hr.shape)}")
+        P, H = w_hr.shape
+        sizes = (P, H)
+    else:
+        if w_hh.ndim != 2 or w_hh.shape[0] != gates * w_hh.shape[1]:
+            raise ValueError(f"{op}: expected weight_hh of shape ({gates}*H, H), got {tuple(w_hh.shape)}")
+        H = w_hh.shape[1]
+        sizes = (H, H)
     if tuple(w_ih.shape) != (gates * H, x.shape[2]):
         raise ValueError(f"{op}: expected weight_ih of shape {(gates * H, x.shape[2])}, got {tuple(w_ih.shape)}")
     for name, b in (("bias_ih", b_ih), ("bias_hh", b_hh)):
         if b is not None and tuple(b.shape) != (gates * H,):
             raise ValueError(f"{op}: expected {name} of shape {(gates * H,)}, got {tuple(b.shape)}")
-    for name, s in zip(("h0", "c0"), states):
-        if s is not None and tuple(s.shape) != (x.shape[1], H):
-            raise ValueError(f"{op}: expected {name} of shape {(x.shape[1], H)}, got {tuple(s.shape)}")
+    for name, s, size in zip(("h0", "c0"), states, sizes):
+        if s is not None and tuple(s.shape) != (x.shape[1], size):
+            raise ValueError(f"{op}: expected {name} of shape {(x.shape[1], size)}, got {tuple(s.shape)}")
     if x.shape[0] == 0:
         raise ValueError(f"{op}: expected a sequence of length at least 1, got input of shape {tuple(x.shape)}")
 
@@ -121,17 +129,19 @@ def rnn_layer(
 
 def lstm_layer(
     input: Tensor, hx: tuple[Tensor | None, Tensor | None] | None, w_ih: Tensor, w_hh: Tensor,
-    b_ih: Tensor | None = None, b_hh: Tensor | None = None, reverse: bool = False,
+    b_ih: Tensor | None = None, b_hh: Tensor | None = None, reverse: bool = False, w_hr: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """One LSTM layer, one direction, PyTorch's gates (i, f, g, o).
 
     Shapes: input ``(L, N, I)``, hx ``(h0, c0)`` each ``(N, H)`` (or None: zeros), w_ih ``(4H, I)``,
     w_hh ``(4H, H)``, biases ``(4H,)``. Returns output ``(L, N, H)``, h_n and c_n ``(N, H)``.
+    With ``w_hr (P, H)`` (PyTorch's ``proj_size``), ``h_t = W_hr (o_t tanh(c_t))``: w_hh is
+    ``(4H, P)``, h0, h_n and the output have ``P`` features, c0 and c_n keep ``H``.
     """
     h0, c0 = (None, None) if hx is None else hx
-    _check("lstm_layer", input, [h0, c0], w_ih, w_hh, b_ih, b_hh)
-    out, h_n, c_n = _sequence_node("lstm", K.lstm_forward, K.lstm_backward, input, [h0, c0],
-                                   [w_ih, w_hh, b_ih, b_hh], reverse)
+    _check("lstm_layer", input, [h0, c0], w_ih, w_hh, b_ih, b_hh, w_hr)
+    weights = [w_ih, w_hh, b_ih, b_hh] if w_hr is None else [w_ih, w_hh, b_ih, b_hh, w_hr]
+    out, h_n, c_n = _sequence_node("lstm", K.lstm_forward, K.lstm_backward, input, [h0, c0], weights, reverse)
     return out, h_n, c_n
 
 
