@@ -264,8 +264,9 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
 # order [o, i, f, g]. The sigmoid rows of ``w`` are halved, so one ``tanh`` over all four gates
 # gives ``tanh(a / 2)`` for o, i, f (and ``sigmoid(a) = (1 + tanh(a / 2)) / 2``) and ``g``:
 # NumPy's float32 tanh costs about half of exp per element. Per step, ``s[t]`` holds rows
-# ``[o, i, f, g, c_{t-1}]`` so that ``[i, f] * [g, c_{t-1}]`` is one call, and ``p[t]`` keeps that
-# product ``[i g, f c_{t-1}]``, from which the backward gets its multipliers in a few passes.
+# ``[o, i, f, g]`` and ``c_{t-1}`` waits right after them (in the first rows of ``s[t + 1]``), so
+# that ``[i, f] * [g, c_{t-1}]`` is one call; ``p[t]`` keeps that product ``[i g, f c_{t-1}]``,
+# from which the backward gets its multipliers in a few passes.
 _LSTM_ORDER = (3, 0, 1, 2)
 #: Work-array bytes per chunk of the LSTM backward (about half the L2 cache; measured best of 0.4-3 MiB).
 _CHUNK_BYTES = 1 << 20
@@ -322,34 +323,39 @@ def lstm_forward(
     z[0, :R] = 0 if h0 is None else h0.T
     np.copyto(z[:L, R + 1:], x.transpose(0, 2, 1))
     z[L, R + 1:] = 0
-    s = take((L + 1 if keep else 2, 5 * H, N), dt)  # rows [o, i, f, g, c_{t-1}]
+    # step t owns s[t] = [o, i, f, g]; its c_{t-1} waits in the first rows of s[t + 1], right after g
+    # (step t + 1 overwrites them with its own gates later), so [i, f] * [g, c_{t-1}] is one call
+    s = take((L + 2, 4 * H, N), dt)
+    flat = s.reshape((L + 2) * 4 * H, N)
     tcs = take((L if keep else 1, H, N), dt)  # tanh(c_t)
     ps = take((L if keep else 1, 2 * H, N), dt)  # [i g, f c_{t-1}]
     # o tanh(c): the hidden state itself, or (with a projection) what W_hr projects
     ms = None if w_hr is None else take((L if keep else 1, H, N), dt)
     whr = None if w_hr is None else np.ascontiguousarray(w_hr, dtype=dt)
-    s[0, 4 * H:] = 0 if c0 is None else c0.T
+    s[1, :H] = 0 if c0 is None else c0.T
     half = dt.type(0.5)
     r = np.empty((4 * H, N), dt)
+    H4 = 4 * H
     for t in range(L):
-        k, k1, j = (t, t + 1, t) if keep else (t & 1, (t + 1) & 1, 0)
-        st, p, tc = s[k], ps[j], tcs[j]
-        gates, sig = st[: 4 * H], st[: 3 * H]
+        j = t if keep else 0
+        b = t * H4
+        p, tc = ps[j], tcs[j]
+        sig = flat[b:b + 3 * H]
         np.matmul(w, z[t], out=r)
-        np.tanh(r, out=gates)
+        np.tanh(r, out=flat[b:b + H4])
         np.multiply(sig, half, out=sig)
         np.add(sig, half, out=sig)
-        np.multiply(st[H:3 * H], st[3 * H:], out=p)
-        c = s[k1, 4 * H:]
+        np.multiply(flat[b + H:b + 3 * H], flat[b + 3 * H:b + 5 * H], out=p)
+        c = flat[b + 2 * H4:b + 2 * H4 + H]
         np.add(p[:H], p[H:], out=c)
         np.tanh(c, out=tc)
         if whr is None:
-            np.multiply(st[:H], tc, out=z[t + 1, :H])
+            np.multiply(flat[b:b + H], tc, out=z[t + 1, :H])
         else:
-            np.multiply(st[:H], tc, out=ms[j])
+            np.multiply(flat[b:b + H], tc, out=ms[j])
             np.matmul(whr, ms[j], out=z[t + 1, :R])
     out = z[1:, :R].transpose(0, 2, 1)
-    c_n = s[L if keep else L & 1, 4 * H:].T.copy()  # s goes back to the pool
+    c_n = s[L + 1, :H].T.copy()  # s goes back to the pool
     ctx = None
     pooled = (s, tcs, ps) if ms is None else (s, tcs, ps, ms)
     if keep:
