@@ -209,7 +209,7 @@ def test_lstm_gradients_with_frozen_parameters(torch, frozen):
     for model in (m, t):
         for name, p in model.named_parameters():
             if name.rsplit("_l", 1)[0] in frozen:
-                p.requires_grad_(False) if hasattr(p, "requires_grad_") else setattr(p, "requires_grad", False)
+                p.requires_grad_(False)
     x = np.random.default_rng(6).standard_normal((9, 3, 5)).astype(np.float32)
     xm, xt = myelin.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     (m(xm)[0] ** 2).sum().backward()
@@ -312,7 +312,7 @@ def test_lstm_projection_unbatched_chunked_and_frozen(torch, monkeypatch, chunk_
         for model in (m, t):  # only the projection trains
             for name, p in model.named_parameters():
                 if not name.startswith("weight_hr"):
-                    p.requires_grad_(False) if hasattr(p, "requires_grad_") else setattr(p, "requires_grad", False)
+                    p.requires_grad_(False)
                 p.grad = None
         out_m, _ = m(myelin.tensor(x))
         out_t, _ = t(torch.tensor(x))

@@ -285,6 +285,17 @@ def _lstm_weights(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray | None, d
     return w
 
 
+def _add_product(acc: np.ndarray | None, tmp: np.ndarray | None, a: np.ndarray, b: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``acc + a @ b`` (``acc`` None: just the product), in place after the first chunk; returns
+    ``(acc, tmp)`` with ``tmp`` the reusable buffer for the next product."""
+    if acc is None:
+        return a @ b, tmp
+    tmp = np.matmul(a, b, out=tmp)
+    acc += tmp
+    return acc, tmp
+
+
 def _lstm_unperm(a: np.ndarray) -> np.ndarray:
     """Gate blocks (rows) from internal order back to PyTorch's, as block copies."""
     H = a.shape[0] // 4
@@ -359,7 +370,7 @@ def lstm_forward(
     ctx = None
     pooled = (s, tcs, ps) if ms is None else (s, tcs, ps, ms)
     if keep:
-        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, m=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr, perm=perm)
+        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, ms=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr, perm=perm)
         ctx.pooled = pooled
     else:
         give(*pooled)
@@ -401,12 +412,12 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     views = [(b[:H], b[: 2 * H].reshape(2, H, N), b[2 * H:].reshape(4, H, N), b[H:5 * H], b[5 * H:]) for b in bufs]
     dh = np.empty((R, N), dt)
     # with a projection: dm = W_hr^T dh feeds the gates, and dW_hr = sum dh m^T, a GEMM per chunk
-    hs = z[1:, :H] if whr is None else ctx["m"]
+    hs = z[1:, :H] if whr is None else ctx["ms"]
     whrT = None if whr is None else np.ascontiguousarray(whr.T)
     dm = dh if whr is None else np.empty((H, N), dt)
     dhs = take((R, span, N), dt) if need_whr else None
     mc = take((H, span, N), dt) if need_whr else None
-    dw_hr = None
+    dw_hr = tmp_r = None  # sum of dh m^T
     g_h, g_c = g_states
     nxt = None
     for b_ in range(L, 0, -span):
@@ -453,19 +464,11 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
         if K > 0:
             zn = zc[:, :n]
             np.copyto(zn, z[a:b_, lo:hi].transpose(1, 0, 2))
-            if full is None:
-                full = dg @ zn.reshape(K, n * N).T
-            else:
-                tmp = np.matmul(dg, zn.reshape(K, n * N).T, out=tmp)
-                full += tmp
+            full, tmp = _add_product(full, tmp, dg, zn.reshape(K, n * N).T)
         if need_whr:
             mn = mc[:, :n]
             np.copyto(mn, hs[a:b_].transpose(1, 0, 2))
-            part = dhs[:, :n].reshape(R, n * N) @ mn.reshape(H, n * N).T
-            if dw_hr is None:
-                dw_hr = part
-            else:
-                dw_hr += part
+            dw_hr, tmp_r = _add_product(dw_hr, tmp_r, dhs[:, :n].reshape(R, n * N), mn.reshape(H, n * N).T)
     first = nxt
     give(q, m, dgs, zc, *([] if gT is None else [gT]), *([] if dhs is None else [dhs, mc]))
     dw_ih = dw_hh = db = None
