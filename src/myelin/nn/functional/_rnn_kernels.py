@@ -275,13 +275,16 @@ _CHUNK_BYTES = 1 << 20
 def _lstm_weights(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray | None, dt: np.dtype) -> np.ndarray:
     """``[W_hh | b | W_ih]`` rows in internal order, sigmoid rows halved: ``(4H, R + 1 + I)``."""
     H, R, I = w_hh.shape[0] // 4, w_hh.shape[1], w_ih.shape[1]
-    w = np.empty((4 * H, R + 1 + I), dt)
-    for k, src in enumerate(_LSTM_ORDER):  # block copies: cheaper than a fancy-index gather
-        rows, from_ = slice(k * H, (k + 1) * H), slice(src * H, (src + 1) * H)
-        w[rows, :R] = w_hh[from_]
-        w[rows, R] = 0 if bias is None else bias[from_]
-        w[rows, R + 1:] = w_ih[from_]
-    w[: 3 * H] *= 0.5
+    w = take((4 * H, R + 1 + I), dt)
+    half = dt.type(0.5)
+    # internal [o, i, f, g] is PyTorch's [i, f, g, o] rotated by one block: two block copies per source
+    for cols, src in ((slice(0, R), w_hh), (R, bias), (slice(R + 1, None), w_ih)):
+        if src is None:
+            w[:, cols] = 0
+            continue
+        np.multiply(src[3 * H:], half, out=w[:H, cols])  # o
+        np.multiply(src[:2 * H], half, out=w[H:3 * H, cols])  # i, f
+        w[3 * H:, cols] = src[2 * H:3 * H]  # g
     return w
 
 
@@ -300,8 +303,17 @@ def _lstm_unperm(a: np.ndarray) -> np.ndarray:
     """Gate blocks (rows) from internal order back to PyTorch's, as block copies."""
     H = a.shape[0] // 4
     out = np.empty(a.shape, a.dtype)
-    for k, src in enumerate(_LSTM_ORDER):
-        out[src * H:(src + 1) * H] = a[k * H:(k + 1) * H]
+    out[3 * H:] = a[:H]
+    out[:3 * H] = a[H:]
+    return out
+
+
+def _lstm_perm(a: np.ndarray, dt: np.dtype) -> np.ndarray:
+    """Gate blocks (rows) from PyTorch's order to the internal one, as block copies."""
+    H = a.shape[0] // 4
+    out = np.empty(a.shape, dt)
+    out[:H] = a[3 * H:]
+    out[H:] = a[:3 * H]
     return out
 
 
@@ -309,9 +321,9 @@ def _lstm_whT(w_hh: np.ndarray, dt: np.dtype) -> np.ndarray:
     """``W_hh`` transposed, columns in internal gate order, C-contiguous ``(R, 4H)`` (a faster GEMM operand
     than the transposed view)."""
     H, R = w_hh.shape[0] // 4, w_hh.shape[1]
-    out = np.empty((R, 4 * H), dt)
-    for k, src in enumerate(_LSTM_ORDER):
-        out[:, k * H:(k + 1) * H] = w_hh[src * H:(src + 1) * H].T
+    out = take((R, 4 * H), dt)
+    out[:, :H] = w_hh[3 * H:].T
+    out[:, H:] = w_hh[:3 * H].T
     return out
 
 
@@ -327,54 +339,91 @@ def lstm_forward(
     L, N, I = x.shape
     H, R = w_hh.shape[0] // 4, w_hh.shape[1]
     dt = x.dtype
-    perm = _perm(_LSTM_ORDER, H)
     w = _lstm_weights(w_ih, w_hh, _sum_bias(b_ih, b_hh), dt)
     z = np.empty((L + 1, R + 1 + I, N), dt)  # not pooled: the outputs are views of it
     z[:, R] = 1
     z[0, :R] = 0 if h0 is None else h0.T
     np.copyto(z[:L, R + 1:], x.transpose(0, 2, 1))
     z[L, R + 1:] = 0
-    # step t owns s[t] = [o, i, f, g]; its c_{t-1} waits in the first rows of s[t + 1], right after g
-    # (step t + 1 overwrites them with its own gates later), so [i, f] * [g, c_{t-1}] is one call
-    s = take((L + 2, 4 * H, N), dt)
-    flat = s.reshape((L + 2) * 4 * H, N)
-    tcs = take((L if keep else 1, H, N), dt)  # tanh(c_t)
-    ps = take((L if keep else 1, 2 * H, N), dt)  # [i g, f c_{t-1}]
+    # The gates live in a scratch of ``span`` steps; at the end of each chunk, while they are still
+    # in cache, the backward's multipliers for those steps are computed from them (``q``, ``m``),
+    # and only those are kept. Step j owns s[j] = [o, i, f, g]; its c_{t-1} waits in the first
+    # rows of s[j + 1], right after g (step j + 1 overwrites them later), so [i, f] * [g, c_{t-1}]
+    # is one call.
+    span = max(1, min(L, _CHUNK_BYTES // (7 * H * N * dt.itemsize)))
+    s = take((span + 2, 4 * H, N), dt)
+    flat = s.reshape((span + 2) * 4 * H, N)
+    tcs = take((span, H, N), dt)  # tanh(c_t)
+    ps = take((span, 2 * H, N), dt)  # [i g, f c_{t-1}]
+    q = take((L, 2 * H, N), dt) if keep else None  # [o (1 - tanh(c)^2), tanh(c) o (1 - o)]
+    m = take((L, 4 * H, N), dt) if keep else None  # [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), f]
     # o tanh(c): the hidden state itself, or (with a projection) what W_hr projects
     ms = None if w_hr is None else take((L if keep else 1, H, N), dt)
     whr = None if w_hr is None else np.ascontiguousarray(w_hr, dtype=dt)
     s[1, :H] = 0 if c0 is None else c0.T
     half = dt.type(0.5)
     r = np.empty((4 * H, N), dt)
-    H4 = 4 * H
-    for t in range(L):
-        j = t if keep else 0
-        b = t * H4
+    H3, H4, H5, H8, H9 = 3 * H, 4 * H, 5 * H, 8 * H, 9 * H
+    hout = z[1:, :H] if whr is None else ms  # where o tanh(c) goes
+    j = t0 = 0
+    for t in range(L):  # positional out= arguments: a little cheaper per call
+        b = j * H4
         p, tc = ps[j], tcs[j]
-        sig = flat[b:b + 3 * H]
-        np.matmul(w, z[t], out=r)
-        np.tanh(r, out=flat[b:b + H4])
-        np.multiply(sig, half, out=sig)
-        np.add(sig, half, out=sig)
-        np.multiply(flat[b + H:b + 3 * H], flat[b + 3 * H:b + 5 * H], out=p)
-        c = flat[b + 2 * H4:b + 2 * H4 + H]
-        np.add(p[:H], p[H:], out=c)
-        np.tanh(c, out=tc)
-        if whr is None:
-            np.multiply(flat[b:b + H], tc, out=z[t + 1, :H])
+        sig = flat[b:b + H3]
+        if t == 0 and h0 is None:  # h_{-1} = 0: skip its columns
+            np.dot(w[:, R:], z[0, R:], r)
         else:
-            np.multiply(flat[b:b + H], tc, out=ms[j])
-            np.matmul(whr, ms[j], out=z[t + 1, :R])
+            np.dot(w, z[t], r)
+        np.tanh(r, flat[b:b + H4])
+        np.multiply(sig, half, sig)
+        np.add(sig, half, sig)
+        np.multiply(flat[b + H:b + H3], flat[b + H3:b + H5], p)
+        c = flat[b + H8:b + H9]
+        np.add(p[:H], p[H:], c)
+        np.tanh(c, tc)
+        if whr is None:
+            np.multiply(flat[b:b + H], tc, hout[t])
+        else:
+            k = t if keep else 0
+            np.multiply(flat[b:b + H], tc, hout[k])
+            np.dot(whr, hout[k], z[t + 1, :R])
+        j += 1
+        if j == span or t == L - 1:  # end of a chunk
+            if keep:
+                _lstm_multipliers(s[:j], tcs[:j], ps[:j], hout[t0:t + 1], q[t0:t + 1], m[t0:t + 1])
+            s[1, :H] = s[j + 1, :H]  # c_t, where the next chunk's first step looks for it
+            j, t0 = 0, t + 1
     out = z[1:, :R].transpose(0, 2, 1)
-    c_n = s[L + 1, :H].T.copy()  # s goes back to the pool
+    c_n = s[1, :H].T.copy()  # s goes back to the pool
+    give(s, tcs, ps, w)
     ctx = None
-    pooled = (s, tcs, ps) if ms is None else (s, tcs, ps, ms)
+    pooled = (q, m) if ms is None else (q, m, ms)
     if keep:
-        ctx = _Saved(x=x, z=z, s=s, tc=tcs, p=ps, ms=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr, perm=perm)
+        ctx = _Saved(x=x, z=z, q=q, m=m, ms=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr)
         ctx.pooled = pooled
-    else:
-        give(*pooled)
+    elif ms is not None:
+        give(ms)
     return out, [z[L, :R].T, c_n], ctx
+
+
+def _lstm_multipliers(s: np.ndarray, tc: np.ndarray, p: np.ndarray, h: np.ndarray, q: np.ndarray,
+                      m: np.ndarray) -> None:
+    """What the backward multiplies the state gradients by, for ``n`` steps from the forward's gates
+    ``s (n, 4H, N)``, ``tanh(c) (n, H, N)``, ``p = [i g, f c_prev] (n, 2H, N)`` and ``h = o tanh(c)``:
+    ``q = [o (1 - tanh(c)^2), tanh(c) o (1 - o)] (n, 2H, N)`` and
+    ``m = [g i (1 - i), c_prev f (1 - f), i (1 - g^2), f] (n, 4H, N)``."""
+    H = s.shape[1] // 4
+    o, i, f, g = s[:, :H], s[:, H:2 * H], s[:, 2 * H:3 * H], s[:, 3 * H:]
+    q_c, q_o, m_if, m_g = q[:, :H], q[:, H:], m[:, :2 * H], m[:, 2 * H:3 * H]
+    np.multiply(h, tc, q_c)
+    np.subtract(o, q_c, q_c)
+    np.multiply(h, o, q_o)
+    np.subtract(h, q_o, q_o)
+    np.multiply(p, s[:, H:3 * H], m_if)
+    np.subtract(p, m_if, m_if)
+    np.multiply(p[:, :H], g, m_g)
+    np.subtract(i, m_g, m_g)
+    np.copyto(m[:, 3 * H:], f)
 
 
 def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tuple[bool, ...]) -> RNNGrads:
@@ -382,7 +431,7 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
 
     Returns ``(dx, [dh0, dc0], dw_ih, dw_hh, db_ih, db_hh, dw_hr)``.
     """
-    x, z, s, tcs, ps, perm = ctx["x"], ctx["z"], ctx["s"], ctx["tc"], ctx["p"], ctx["perm"]
+    x, z = ctx["x"], ctx["z"]
     whr = ctx["w_hr"]
     L, N, I = x.shape
     H, R = ctx["w_hh"].shape[0] // 4, ctx["w_hh"].shape[1]
@@ -393,19 +442,17 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     lo = 0 if (need_whh or need_b) else R + 1  # rows of z that weight gradients need: [h; 1] and/or x
     hi = R + 1 + I if need_wih else R + 1
     K = hi - lo
-    # The backward runs a chunk of ``span`` steps at a time, last chunk first: the multipliers of
-    # the chunk, its recurrence, then its share of the input and weight gradients. Each chunk's
-    # work arrays stay in cache (about 1 MiB together); one GEMM per chunk costs only a little
-    # more than one over the whole sequence.
-    span = max(1, min(L, _CHUNK_BYTES // ((6 * H + 4 * H + K) * N * dt.itemsize)))
-    q = take((span, 2 * H, N), dt)  # dh * q -> [dc (from h), do]
-    m = take((span, 4 * H, N), dt)  # dc * m -> [di, df, dg, dc_prev]
+    # The backward runs a chunk of ``span`` steps at a time, last chunk first: the chunk's
+    # recurrence, then its share of the input and weight gradients. Each chunk's work arrays stay
+    # in cache; one GEMM per chunk costs only a little more than one over the whole sequence.
+    span = max(1, min(L, _CHUNK_BYTES // ((4 * H + K) * N * dt.itemsize)))
+    q4 = ctx["q"].reshape(L, 2, H, N)  # dh * q -> [dc (from h), do]
+    m4 = ctx["m"].reshape(L, 4, H, N)  # dc * m -> [di, df, dg, dc_prev]
     dgs = take((4 * H, span, N), dt)  # gate gradients [do, di, df, dg] of the chunk, columns (t, n)
-    zc = take((K, span, N), dt)
-    q4, m4 = q.reshape(span, 2, H, N), m.reshape(span, 4, H, N)
+    zc = take((span, N, K), dt)  # z of the chunk, transposed: rows (t, n), the faster GEMM operand
     gT = _grad_seq(g_out)
     whT = _lstm_whT(ctx["w_hh"], dt)
-    wx = ctx["w_ih"][perm].astype(dt, copy=False) if need_x else None
+    wx = _lstm_perm(ctx["w_ih"], dt) if need_x else None
     dx = np.empty((L, N, I), dt) if need_x else None
     full = tmp = None  # [dW_hh | db | dW_ih] (columns lo:hi)
     bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, di, df, dg, dc_prev]
@@ -423,18 +470,6 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     for b_ in range(L, 0, -span):
         a = max(0, b_ - span)
         n = b_ - a
-        # -------- multipliers, from o, i, f, g, h = o tanh(c) and p = [i g, f c_prev]
-        o, i, f, g, h = s[a:b_, :H], s[a:b_, H:2 * H], s[a:b_, 2 * H:3 * H], s[a:b_, 3 * H:4 * H], hs[a:b_]
-        q_c, q_o, m_if, m_g, p = q[:n, :H], q[:n, H:], m[:n, : 2 * H], m[:n, 2 * H:3 * H], ps[a:b_]
-        np.multiply(h, tcs[a:b_], out=q_c)
-        np.subtract(o, q_c, out=q_c)  # o (1 - tanh(c)^2)
-        np.multiply(h, o, out=q_o)
-        np.subtract(h, q_o, out=q_o)  # tanh(c) o (1 - o)
-        np.multiply(p, s[a:b_, H:3 * H], out=m_if)
-        np.subtract(p, m_if, out=m_if)  # [g i (1 - i), c_prev f (1 - f)]
-        np.multiply(p[:, :H], g, out=m_g)
-        np.subtract(i, m_g, out=m_g)  # i (1 - g^2)
-        np.copyto(m[:n, 3 * H:], f)
         # -------- the recurrence: 6 NumPy calls per step (5 when only the final states get a gradient)
         for t in range(b_ - 1, a - 1, -1):
             j = t - a
@@ -442,35 +477,35 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
             if nxt is None:
                 dh[...] = 0 if g_h is None else g_h.T
             else:
-                np.matmul(whT, nxt[3], out=dh)
+                np.dot(whT, nxt[3], dh)
             if gT is not None:
                 np.add(dh, gT[t], out=dh)
             if whrT is not None:
                 np.matmul(whrT, dh, out=dm)
                 if need_whr:
                     np.copyto(dhs[:, j], dh)
-            np.multiply(dm, q4[j], out=dq)
+            np.multiply(dm, q4[t], dq)
             if nxt is not None:
-                np.add(dc, nxt[4], out=dc)
+                np.add(dc, nxt[4], dc)
             elif g_c is not None:
                 np.add(dc, g_c.T, out=dc)
-            np.multiply(dc, m4[j], out=dmul)
-            np.copyto(dgs[:, j], dgate)
+            np.multiply(dc, m4[t], dmul)
+            dgs[:, j] = dgate
             nxt = cur
         # -------- the chunk's input and weight gradients
         dg = dgs[:, :n].reshape(4 * H, n * N)
         if need_x:
             np.matmul(dg.T, wx, out=dx[a:b_].reshape(n * N, I))
         if K > 0:
-            zn = zc[:, :n]
-            np.copyto(zn, z[a:b_, lo:hi].transpose(1, 0, 2))
-            full, tmp = _add_product(full, tmp, dg, zn.reshape(K, n * N).T)
+            zn = zc[:n]
+            np.copyto(zn, z[a:b_, lo:hi].transpose(0, 2, 1))
+            full, tmp = _add_product(full, tmp, dg, zn.reshape(n * N, K))
         if need_whr:
             mn = mc[:, :n]
             np.copyto(mn, hs[a:b_].transpose(1, 0, 2))
             dw_hr, tmp_r = _add_product(dw_hr, tmp_r, dhs[:, :n].reshape(R, n * N), mn.reshape(H, n * N).T)
     first = nxt
-    give(q, m, dgs, zc, *([] if gT is None else [gT]), *([] if dhs is None else [dhs, mc]))
+    give(dgs, zc, *([] if gT is None else [gT]), *([] if dhs is None else [dhs, mc]))
     dw_ih = dw_hh = db = None
     if K > 0:
         if need_whh:
@@ -480,6 +515,7 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
         if need_wih:
             dw_ih = _lstm_unperm(full[:, R + 1 - lo:])
     states = [(whT @ first[3]).T if need_h0 else None, first[4].T.copy() if need_c0 else None]
+    give(whT)
     return (dx, states, dw_ih, dw_hh, db if need_bih else None, db if need_bhh else None, dw_hr)
 
 
