@@ -185,15 +185,17 @@ def test_parity_longer_sequence_realistic_sizes(torch, mode):
     _check_parity(torch, m, t, mode, x, [])
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 40_000, None])
+@pytest.mark.parametrize("chunk_bytes", [1, 20_000, None])
 @pytest.mark.parametrize("use_output", [True, False])
 def test_lstm_backward_in_chunks_matches_torch(torch, monkeypatch, chunk_bytes, use_output):
-    """The LSTM backward runs in chunks of steps sized from the cache (one chunk at these sizes by
-    default); one step per chunk and a partial last chunk give the same gradients."""
+    """The LSTM forward (gates and multipliers) and backward run in chunks of steps sized from the
+    cache (one chunk at these sizes by default); one step per chunk and partial last chunks give
+    the same outputs and gradients."""
     from myelin.nn.functional import _rnn_kernels as K
 
     if chunk_bytes is not None:
-        monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)  # 40 kB: chunks of 7 steps, 23 = 3 * 7 + 2
+        # 20 kB: forward chunks of 6 steps (23 = 3 * 6 + 5), backward chunks of 8 (layer 1) and 6 (layer 2)
+        monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)
     m, t = _twins(torch, "lstm", input_size=7, hidden=12, num_layers=2, bidirectional=True)
     rng = np.random.default_rng(5)
     x = rng.standard_normal((23, 9, 7)).astype(np.float32)

@@ -265,10 +265,12 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
 # gives ``tanh(a / 2)`` for o, i, f (and ``sigmoid(a) = (1 + tanh(a / 2)) / 2``) and ``g``:
 # NumPy's float32 tanh costs about half of exp per element. Per step, ``s[t]`` holds rows
 # ``[o, i, f, g]`` and ``c_{t-1}`` waits right after them (in the first rows of ``s[t + 1]``), so
-# that ``[i, f] * [g, c_{t-1}]`` is one call; ``p[t]`` keeps that product ``[i g, f c_{t-1}]``,
-# from which the backward gets its multipliers in a few passes.
-_LSTM_ORDER = (3, 0, 1, 2)
-#: Work-array bytes per chunk of the LSTM backward (about half the L2 cache; measured best of 0.4-3 MiB).
+# that ``[i, f] * [g, c_{t-1}]`` is one call. The gates live in a scratch of a few steps: at the
+# end of each chunk, while they are still in cache, the multipliers the backward needs
+# (``q = [o (1 - tanh(c)^2), tanh(c) o (1 - o)]``, ``m = [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), f]``)
+# are computed for the whole chunk in nine bulk passes, and only they are kept (6H rows per step).
+# Internal order [o, i, f, g] is PyTorch's [i, f, g, o] rotated by one block.
+#: Work-array bytes per chunk of steps, forward scratch and backward (about the L2 cache; measured).
 _CHUNK_BYTES = 1 << 20
 
 
@@ -365,27 +367,27 @@ def lstm_forward(
     r = np.empty((4 * H, N), dt)
     H3, H4, H5, H8, H9 = 3 * H, 4 * H, 5 * H, 8 * H, 9 * H
     hout = z[1:, :H] if whr is None else ms  # where o tanh(c) goes
+    # each chunk reuses the scratch, so its per-step views are made once
+    views = [(flat[b:b + H4], flat[b:b + H3], flat[b + H:b + H3], flat[b + H3:b + H5], ps[j], ps[j, :H],
+              ps[j, H:], flat[b + H8:b + H9], tcs[j], flat[b:b + H]) for j, b in enumerate(range(0, span * H4, H4))]
     j = t0 = 0
     for t in range(L):  # positional out= arguments: a little cheaper per call
-        b = j * H4
-        p, tc = ps[j], tcs[j]
-        sig = flat[b:b + H3]
+        gates, sig, if_, gc, p, ig, fc, c, tc, o = views[j]
         if t == 0 and h0 is None:  # h_{-1} = 0: skip its columns
             np.dot(w[:, R:], z[0, R:], r)
         else:
             np.dot(w, z[t], r)
-        np.tanh(r, flat[b:b + H4])
+        np.tanh(r, gates)
         np.multiply(sig, half, sig)
         np.add(sig, half, sig)
-        np.multiply(flat[b + H:b + H3], flat[b + H3:b + H5], p)
-        c = flat[b + H8:b + H9]
-        np.add(p[:H], p[H:], c)
+        np.multiply(if_, gc, p)
+        np.add(ig, fc, c)
         np.tanh(c, tc)
         if whr is None:
-            np.multiply(flat[b:b + H], tc, hout[t])
+            np.multiply(o, tc, hout[t])
         else:
             k = t if keep else 0
-            np.multiply(flat[b:b + H], tc, hout[k])
+            np.multiply(o, tc, hout[k])
             np.dot(whr, hout[k], z[t + 1, :R])
         j += 1
         if j == span or t == L - 1:  # end of a chunk
