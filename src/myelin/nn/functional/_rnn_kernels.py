@@ -104,6 +104,10 @@ class _Pool:
                 self._bytes -= self._free.pop(0).nbytes
 
 
+#: ``np.dot`` without its ``__array_function__`` dispatch (0.15 us less per call; the kernels only
+#: ever pass plain ndarrays); plain ``np.dot`` where NumPy does not expose it.
+_dot = getattr(np.dot, "_implementation", np.dot)
+
 _POOL = _Pool()
 take, give = _POOL.take, _POOL.give
 
@@ -364,31 +368,31 @@ def lstm_forward(
     whr = None if w_hr is None else np.ascontiguousarray(w_hr, dtype=dt)
     s[1, :H] = 0 if c0 is None else c0.T
     half = dt.type(0.5)
-    r = np.empty((4 * H, N), dt)
     H3, H4, H5, H8, H9 = 3 * H, 4 * H, 5 * H, 8 * H, 9 * H
     hout = z[1:, :H] if whr is None else ms  # where o tanh(c) goes
     # each chunk reuses the scratch, so its per-step views are made once
     views = [(flat[b:b + H4], flat[b:b + H3], flat[b + H:b + H3], flat[b + H3:b + H5], ps[j], ps[j, :H],
               ps[j, H:], flat[b + H8:b + H9], tcs[j], flat[b:b + H]) for j, b in enumerate(range(0, span * H4, H4))]
     j = t0 = 0
+    dot, tanh, mul, add = _dot, np.tanh, np.multiply, np.add  # local names: cheaper lookups per step
     for t in range(L):  # positional out= arguments: a little cheaper per call
         gates, sig, if_, gc, p, ig, fc, c, tc, o = views[j]
         if t == 0 and h0 is None:  # h_{-1} = 0: skip its columns
-            np.dot(w[:, R:], z[0, R:], r)
+            dot(w[:, R:], z[0, R:], gates)
         else:
-            np.dot(w, z[t], r)
-        np.tanh(r, gates)
-        np.multiply(sig, half, sig)
-        np.add(sig, half, sig)
-        np.multiply(if_, gc, p)
-        np.add(ig, fc, c)
-        np.tanh(c, tc)
+            dot(w, z[t], gates)
+        tanh(gates, gates)
+        mul(sig, half, sig)
+        add(sig, half, sig)
+        mul(if_, gc, p)
+        add(ig, fc, c)
+        tanh(c, tc)
         if whr is None:
-            np.multiply(o, tc, hout[t])
+            mul(o, tc, hout[t])
         else:
             k = t if keep else 0
-            np.multiply(o, tc, hout[k])
-            np.dot(whr, hout[k], z[t + 1, :R])
+            mul(o, tc, hout[k])
+            dot(whr, hout[k], z[t + 1, :R])
         j += 1
         if j == span or t == L - 1:  # end of a chunk
             if keep:
@@ -469,6 +473,7 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     dw_hr = tmp_r = None  # sum of dh m^T
     g_h, g_c = g_states
     nxt = None
+    dot, mul, add = _dot, np.multiply, np.add
     for b_ in range(L, 0, -span):
         a = max(0, b_ - span)
         n = b_ - a
@@ -479,19 +484,19 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
             if nxt is None:
                 dh[...] = 0 if g_h is None else g_h.T
             else:
-                np.dot(whT, nxt[3], dh)
+                dot(whT, nxt[3], dh)
             if gT is not None:
                 np.add(dh, gT[t], out=dh)
             if whrT is not None:
                 np.matmul(whrT, dh, out=dm)
                 if need_whr:
                     np.copyto(dhs[:, j], dh)
-            np.multiply(dm, q4[t], dq)
+            mul(dm, q4[t], dq)
             if nxt is not None:
-                np.add(dc, nxt[4], dc)
+                add(dc, nxt[4], dc)
             elif g_c is not None:
                 np.add(dc, g_c.T, out=dc)
-            np.multiply(dc, m4[t], dmul)
+            mul(dc, m4[t], dmul)
             dgs[:, j] = dgate
             nxt = cur
         # -------- the chunk's input and weight gradients
