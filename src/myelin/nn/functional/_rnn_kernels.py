@@ -361,8 +361,9 @@ def lstm_forward(
     flat = s.reshape((span + 2) * 4 * H, N)
     tcs = take((span, H, N), dt)  # tanh(c_t)
     ps = take((span, 2 * H, N), dt)  # [i g, f c_{t-1}]
-    q = take((L, 2 * H, N), dt) if keep else None  # [o (1 - tanh(c)^2), tanh(c) o (1 - o)]
-    m = take((L, 4 * H, N), dt) if keep else None  # [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), f]
+    qm = take((L, 6 * H, N), dt) if keep else None  # per step q then m, read together by the backward
+    q = None if qm is None else qm[:, :2 * H]  # [o (1 - tanh(c)^2), tanh(c) o (1 - o)]
+    m = None if qm is None else qm[:, 2 * H:]  # [g i (1 - i), c_{t-1} f (1 - f), i (1 - g^2), f]
     # o tanh(c): the hidden state itself, or (with a projection) what W_hr projects
     ms = None if w_hr is None else take((L if keep else 1, H, N), dt)
     whr = None if w_hr is None else np.ascontiguousarray(w_hr, dtype=dt)
@@ -403,7 +404,7 @@ def lstm_forward(
     c_n = s[1, :H].T.copy()  # s goes back to the pool
     give(s, tcs, ps, w)
     ctx = None
-    pooled = (q, m) if ms is None else (q, m, ms)
+    pooled = (qm,) if ms is None else (qm, ms)
     if keep:
         ctx = _Saved(x=x, z=z, q=q, m=m, ms=ms, w_ih=w_ih, w_hh=w_hh, w_hr=whr)
         ctx.pooled = pooled
