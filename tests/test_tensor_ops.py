@@ -195,6 +195,22 @@ def test_cat_stack_where_gradcheck(dim):
     assert gradcheck(lambda a, b: myelin.where(cond, a, b), xs[:2])
 
 
+@pytest.mark.parametrize("dim", [0, 1, 2, -1])
+def test_stack_of_one_tensor_copies_and_matches_torch(torch, dim):
+    """One tensor (as an RNN's h_n per layer): a copy with a new axis, even from a transposed view."""
+    a = np.random.default_rng(10).standard_normal((3, 4)).astype(np.float32).T  # non-contiguous (4, 3)
+    m, t = myelin.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, tout = myelin.stack([m], dim), torch.stack([t], dim)
+    assert tuple(out.shape) == tuple(tout.shape)
+    assert not np.shares_memory(out.data, m.data)
+    assert gradcheck(lambda x: myelin.stack([x], dim), [myelin.tensor(a, requires_grad=True, dtype=np.float64)])
+    w = np.random.default_rng(11).standard_normal(tuple(tout.shape)).astype(np.float32)
+    (out * myelin.tensor(w)).sum().backward()
+    (tout * torch.tensor(w)).sum().backward()
+    assert_close(out, tout)
+    assert_close(m.grad, t.grad)
+
+
 def test_cat_stack_where_match_torch(torch):
     rng = np.random.default_rng(9)
     arrays = [rng.standard_normal((2, 3)).astype(np.float32) for _ in range(3)]

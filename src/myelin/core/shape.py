@@ -163,11 +163,16 @@ def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     if any(a.shape != arrays[0].shape for a in arrays):
         shapes = ", ".join(str(a.shape) for a in arrays)
         raise ValueError(f"stack: expected tensors of one shape, got {shapes}")
-    out = np.stack(arrays, axis=d)
     n = len(arrays)
+    lead = (slice(None),) * d
+    if n == 1:  # a copy with a new axis: np.stack's Python-level machinery costs more than the copy
+        a = arrays[0]
+        out = a.reshape(a.shape[:d] + (1,) + a.shape[d:]).copy()
+    else:
+        out = np.stack(arrays, axis=d)
 
     def backward(g: np.ndarray) -> tuple:
-        return tuple(np.squeeze(p, d) for p in np.split(g, n, axis=d))
+        return tuple(g[lead + (k,)] for k in range(n))  # views, as np.split would give
 
     return make_node(out, tuple(ts), backward, "stack", {"dim": d})
 
