@@ -273,21 +273,26 @@ def write_json(path: str, results: list[Result], machine: dict[str, Any], settin
     os.replace(tmp, path)
 
 
-def compare_files(before_path: str, after_path: str, file: Any = None) -> None:
-    """Print every ratio of two result files side by side (a Markdown table): before, after, target."""
+def compare_files(*paths: str, file: Any = None) -> None:
+    """Print every ratio of two or more result files side by side (a Markdown table): one column per
+    file (named after it, oldest first), then the newest file's target and whether it met it."""
     out = file or sys.stdout
-    with open(before_path, encoding="utf-8") as f:
-        before = {c["key"]: c for c in json.load(f)["cases"]}
-    with open(after_path, encoding="utf-8") as f:
-        after_doc = json.load(f)
-    print("| case | ratio | before | after | target | met |", file=out)
-    print("| --- | --- | --- | --- | --- | --- |", file=out)
-    for case in after_doc["cases"]:
-        old = {r["label"]: r for r in before.get(case["key"], {}).get("ratios", [])}
+    docs = []
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            docs.append(json.load(f))
+    names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
+    older = [{c["key"]: c for c in d["cases"]} for d in docs[:-1]]
+    print(f"| case | ratio | {' | '.join(names)} | target | met |", file=out)
+    print("| --- | --- |" + " --- |" * len(names) + " --- | --- |", file=out)
+    for case in docs[-1]["cases"]:
         for r in case["ratios"]:
-            b = old.get(r["label"], {}).get("ratio")
+            cells = []
+            for doc in older:
+                old = {o["label"]: o for o in doc.get(case["key"], {}).get("ratios", [])}
+                b = old.get(r["label"], {}).get("ratio")
+                cells.append(f"{b:.2f}" if b is not None else "-")
+            cells.append(f"{r['ratio']:.2f}" if r["ratio"] is not None else "-")
             met = "" if r["met"] is None else ("yes" if r["met"] else "**no**")
             tgt = f"<= {r['target']:g}" if r["target"] is not None else ""
-            fb = f"{b:.2f}" if b is not None else "-"
-            fa = f"{r['ratio']:.2f}" if r["ratio"] is not None else "-"
-            print(f"| {case['key']} {case['title']} | {r['label']} | {fb} | {fa} | {tgt} | {met} |", file=out)
+            print(f"| {case['key']} {case['title']} | {r['label']} | {' | '.join(cells)} | {tgt} | {met} |", file=out)

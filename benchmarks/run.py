@@ -132,10 +132,12 @@ def main(argv: list[str] | None = None) -> None:
                              "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS")
     parser.add_argument("--settle", type=float, default=0.0, metavar="MS",
                         help="untimed pause before each sample, in milliseconds (default 0)")
-    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"),
-                        help="print the ratios of two JSON result files side by side and exit")
+    parser.add_argument("--compare", nargs="+", metavar="JSON",
+                        help="print the ratios of two or more JSON result files (oldest first) side by side and exit")
     args = parser.parse_args(argv)
     if args.compare:
+        if len(args.compare) < 2:
+            parser.error("--compare needs at least two result files")
         compare_files(*args.compare)
         return
     keys = {k.strip() for k in args.cases.split(",")} if args.cases else None

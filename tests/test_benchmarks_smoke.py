@@ -113,3 +113,23 @@ def test_kernel_ab_harness_runs(monkeypatch, capsys: pytest.CaptureFixture, kind
     ab_kernels.main()
     assert f"{kind}: A " in capsys.readouterr().out
     sys.modules.pop("ab_kernels", None)
+
+
+def test_compare_puts_every_file_in_its_own_column(suite, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    def result(ratio: float | None) -> dict:
+        ratios = [] if ratio is None else [{"label": "myelin/torch", "ratio": ratio, "target": 1.0,
+                                            "met": ratio <= 1.0}]
+        return {"cases": [{"key": "5", "title": "LSTM", "ratios": ratios}]}
+
+    paths = []
+    for name, ratio in (("old", None), ("mid", 1.08), ("new", 0.97)):
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(result(ratio)))
+        paths.append(str(path))
+    suite.main(["--compare", *paths])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "| case | ratio | old | mid | new | target | met |"
+    assert lines[2] == "| 5 LSTM | myelin/torch | - | 1.08 | 0.97 | <= 1 | yes |"
+    with pytest.raises(SystemExit) as exit_info:
+        suite.main(["--compare", paths[0]])
+    assert exit_info.value.code == 2
