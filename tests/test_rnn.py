@@ -276,8 +276,8 @@ def test_lstm_projection_gradcheck(rng):
     x, h0, c0 = rng.standard_normal((L, N, I)), rng.standard_normal((N, P)), rng.standard_normal((N, H))
     ws = [rng.uniform(-0.8, 0.8, s) for s in ((4 * H, I), (4 * H, P), (4 * H,), (4 * H,), (P, H))]
     for reverse in (False, True):
-        assert gradcheck(lambda x, h0, c0, wi, wh, bi, bh, wr: R.lstm_layer(
-            x, (h0, c0), wi, wh, bi, bh, reverse=reverse, w_hr=wr), [x, h0, c0, *ws])
+        assert gradcheck(lambda x, h0, c0, wi, wh, bi, bh, wr, rev=reverse: R.lstm_layer(
+            x, (h0, c0), wi, wh, bi, bh, reverse=rev, w_hr=wr), [x, h0, c0, *ws])
 
 
 @pytest.mark.parametrize("num_layers,bidirectional,batch_first,bias", [
