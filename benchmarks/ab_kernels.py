@@ -2,10 +2,11 @@
 
     git show 212a824:src/myelin/nn/functional/_rnn_kernels.py > /tmp/old_kernels.py
     python benchmarks/ab_kernels.py /tmp/old_kernels.py src/myelin/nn/functional/_rnn_kernels.py \
-        [--kind LSTM|GRU] [--rounds 200] [--torch-between] [--wall]
+        [--kind LSTM|GRU] [--rounds 200] [--size L,N,I,H] [--torch-between] [--wall]
 
-Runs one forward and backward of case 5's layer (input (32, 50, 64) batch-first, hidden 128; the
-backward asks for the weight gradients and a gradient of h_n, as the benchmark step does) with
+Runs one forward and backward of case 5's layer (input (32, 50, 64) batch-first, hidden 128, or
+``--size L,N,I,H``; the backward asks for the weight gradients and a gradient of h_n, as the
+benchmark step does) with
 each version, alternating, and prints the medians and the ratio B / A. First it checks that both
 versions give the same gradients. ``--torch-between`` runs a PyTorch LSTM training step before
 every call, as the suite's alternation does (it evicts the caches); ``--wall`` times wall clock
@@ -39,17 +40,19 @@ def load_kernels(path: str, name: str) -> ModuleType:
     return module
 
 
-def step_fn(kernels: ModuleType, kind: str) -> Callable[[], Any]:
-    """One forward + backward of the layer with ``kernels``, on fixed data."""
+def step_fn(kernels: ModuleType, kind: str, size: tuple[int, int, int, int] = (SEQ, BATCH, IN, HIDDEN)
+            ) -> Callable[[], Any]:
+    """One forward + backward of the layer with ``kernels``, on fixed data of ``size = (L, N, I, H)``."""
+    seq, batch, inputs, hidden = size
     gates = 4 if kind == "LSTM" else 3
     rng = np.random.default_rng(0)
     f32 = np.float32
-    x = rng.standard_normal((BATCH, SEQ, IN)).astype(f32).transpose(1, 0, 2)  # batch_first, as the module sees it
-    w_ih = (rng.standard_normal((gates * HIDDEN, IN)) * 0.1).astype(f32)
-    w_hh = (rng.standard_normal((gates * HIDDEN, HIDDEN)) * 0.1).astype(f32)
-    b_ih = (rng.standard_normal(gates * HIDDEN) * 0.1).astype(f32)
-    b_hh = (rng.standard_normal(gates * HIDDEN) * 0.1).astype(f32)
-    g_h = rng.standard_normal((BATCH, HIDDEN)).astype(f32)
+    x = rng.standard_normal((batch, seq, inputs)).astype(f32).transpose(1, 0, 2)  # batch_first, as the module sees it
+    w_ih = (rng.standard_normal((gates * hidden, inputs)) * 0.1).astype(f32)
+    w_hh = (rng.standard_normal((gates * hidden, hidden)) * 0.1).astype(f32)
+    b_ih = (rng.standard_normal(gates * hidden) * 0.1).astype(f32)
+    b_hh = (rng.standard_normal(gates * hidden) * 0.1).astype(f32)
+    g_h = rng.standard_normal((batch, hidden)).astype(f32)
     if kind == "LSTM":
         def run() -> Any:
             _, _, ctx = kernels.lstm_forward(x, None, None, w_ih, w_hh, b_ih, b_hh, keep=True)
@@ -81,10 +84,18 @@ def main() -> None:
     parser.add_argument("b")
     parser.add_argument("--kind", choices=("LSTM", "GRU"), default="LSTM")
     parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--size", default=f"{SEQ},{BATCH},{IN},{HIDDEN}", metavar="L,N,I,H",
+                        help="sequence length, batch, input and hidden size (default: case 5's)")
     parser.add_argument("--torch-between", action="store_true")
     parser.add_argument("--wall", action="store_true")
     args = parser.parse_args()
-    runs = [step_fn(load_kernels(path, f"kernels_{k}"), args.kind) for k, path in enumerate((args.a, args.b))]
+    try:
+        size = tuple(int(v) for v in args.size.split(","))
+    except ValueError:
+        size = ()
+    if len(size) != 4 or min(size) < 1:
+        parser.error(f"--size expects four positive integers L,N,I,H, got {args.size!r}")
+    runs = [step_fn(load_kernels(path, f"kernels_{k}"), args.kind, size) for k, path in enumerate((args.a, args.b))]
     grads = [run() for run in runs]
     for got_a, got_b in zip(grads[0][2:], grads[1][2:]):  # the weight and bias gradients
         if got_a is not None:
@@ -100,7 +111,7 @@ def main() -> None:
             runs[k]()
             times[k].append((clock() - t0) * 1e3)
     a, b = (statistics.median(t) for t in times)
-    print(f"{args.kind}: A {a:.3f} ms  B {b:.3f} ms  B/A {b / a:.3f}  ({args.rounds} rounds, "
+    print(f"{args.kind} {args.size}: A {a:.3f} ms  B {b:.3f} ms  B/A {b / a:.3f}  ({args.rounds} rounds, "
           f"{'wall' if args.wall else 'cpu'} clock{', PyTorch between calls' if args.torch_between else ''})")
 
 

@@ -111,7 +111,14 @@ def test_kernel_ab_harness_runs(monkeypatch, capsys: pytest.CaptureFixture, kind
     path = _rnn_kernels.__file__
     monkeypatch.setattr(sys, "argv", ["ab_kernels.py", path, path, "--kind", kind, "--rounds", "2"])
     ab_kernels.main()
-    assert f"{kind}: A " in capsys.readouterr().out
+    assert f"{kind} 50,32,64,128: A " in capsys.readouterr().out
+    monkeypatch.setattr(sys, "argv", ["ab_kernels.py", path, path, "--kind", kind, "--rounds", "2", "--size", "3,2,4,5"])
+    ab_kernels.main()
+    assert f"{kind} 3,2,4,5: A " in capsys.readouterr().out
+    monkeypatch.setattr(sys, "argv", ["ab_kernels.py", path, path, "--size", "3,2,4"])
+    with pytest.raises(SystemExit) as exit_info:
+        ab_kernels.main()
+    assert exit_info.value.code == 2
     sys.modules.pop("ab_kernels", None)
 
 
