@@ -99,7 +99,8 @@ def main() -> None:
     grads = [run() for run in runs]
     for got_a, got_b in zip(grads[0][2:], grads[1][2:]):  # the weight and bias gradients
         if got_a is not None:
-            np.testing.assert_allclose(got_a, got_b, rtol=2e-4, atol=2e-6)
+            # float32 sums in another order (other chunk sizes): tolerance relative to the largest entry
+            np.testing.assert_allclose(got_a, got_b, rtol=2e-4, atol=1e-5 * max(1.0, float(np.abs(got_b).max())))
     noise = torch_step() if args.torch_between else None
     clock = time.perf_counter if args.wall else time.process_time
     times: list[list[float]] = [[], []]

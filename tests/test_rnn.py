@@ -185,17 +185,22 @@ def test_parity_longer_sequence_realistic_sizes(torch, mode):
     _check_parity(torch, m, t, mode, x, [])
 
 
-@pytest.mark.parametrize("chunk_bytes", [1, 20_000, None])
+@pytest.mark.parametrize("chunk_bytes,min_columns", [(1, 1), (20_000, None), (2_000, 27), (None, None)])
 @pytest.mark.parametrize("use_output", [True, False])
-def test_lstm_backward_in_chunks_matches_torch(torch, monkeypatch, chunk_bytes, use_output):
+def test_lstm_backward_in_chunks_matches_torch(torch, monkeypatch, chunk_bytes, min_columns, use_output):
     """The LSTM forward (gates and multipliers) and backward run in chunks of steps sized from the
-    cache (one chunk at these sizes by default); one step per chunk and partial last chunks give
-    the same outputs and gradients."""
+    cache (one chunk at these sizes by default); one step per chunk, partial last chunks and the
+    backward's floor on columns per chunk (for weight gradients larger than the cache) give the
+    same outputs and gradients."""
     from myelin.nn.functional import _rnn_kernels as K
 
     if chunk_bytes is not None:
-        # 20 kB: forward chunks of 6 steps (23 = 3 * 6 + 5), backward chunks of 8 (layer 1) and 6 (layer 2)
+        # 1 byte (and no column floor): chunks of one step. 20 kB: forward chunks of 6 steps (23 = 3 * 6 + 5),
+        # backward chunks of 8 (layer 1) and 6 (layer 2). 2 kB with a floor of 27 columns (3 steps of 9):
+        # the weight gradient is "larger than the cache", so backward chunks of 3 (23 = 7 * 3 + 2).
         monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)
+    if min_columns is not None:
+        monkeypatch.setattr(K, "_MIN_GEMM_COLUMNS", min_columns)
     m, t = _twins(torch, "lstm", input_size=7, hidden=12, num_layers=2, bidirectional=True)
     rng = np.random.default_rng(5)
     x = rng.standard_normal((23, 9, 7)).astype(np.float32)
@@ -304,8 +309,9 @@ def test_lstm_projection_unbatched_chunked_and_frozen(torch, monkeypatch, chunk_
 
     from myelin.nn.functional import _rnn_kernels as K
 
-    if chunk_bytes is not None:
+    if chunk_bytes is not None:  # one step per chunk, forward and backward
         monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)
+        monkeypatch.setattr(K, "_MIN_GEMM_COLUMNS", 1)
     m, t = _twins(torch, "lstm", input_size=5, hidden=6, proj_size=3, num_layers=2)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
