@@ -309,21 +309,13 @@ def _add_product(acc: np.ndarray | None, tmp: np.ndarray | None, a: np.ndarray, 
     return acc, tmp
 
 
-def _lstm_unperm(a: np.ndarray) -> np.ndarray:
-    """Gate blocks (rows) from internal order back to PyTorch's, as block copies."""
-    H = a.shape[0] // 4
-    out = np.empty(a.shape, a.dtype)
-    out[3 * H:] = a[:H]
-    out[:3 * H] = a[H:]
-    return out
-
-
-def _lstm_perm(a: np.ndarray, dt: np.dtype) -> np.ndarray:
-    """Gate blocks (rows) from PyTorch's order to the internal one, as block copies."""
-    H = a.shape[0] // 4
-    out = np.empty(a.shape, dt)
-    out[:H] = a[3 * H:]
-    out[H:] = a[:3 * H]
+def _rotate_gates(a: np.ndarray, blocks: int, dt: np.dtype | None = None) -> np.ndarray:
+    """A copy of ``a`` with its four gate blocks (rows) rotated down by ``blocks``: ``1`` takes
+    PyTorch's [i, f, g, o] to the internal [o, i, f, g], ``-1`` takes them back (two block copies)."""
+    k = (blocks % 4) * (a.shape[0] // 4)
+    out = np.empty(a.shape, a.dtype if dt is None else dt)
+    out[k:] = a[:a.shape[0] - k]
+    out[:k] = a[a.shape[0] - k:]
     return out
 
 
@@ -466,7 +458,7 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     zc = take((span, N, K), dt)  # z of the chunk, transposed: rows (t, n), the faster GEMM operand
     gT = _grad_seq(g_out)
     whT = _lstm_whT(ctx["w_hh"], dt)
-    wx = _lstm_perm(ctx["w_ih"], dt) if need_x else None
+    wx = _rotate_gates(ctx["w_ih"], 1, dt) if need_x else None
     dx = np.empty((L, N, I), dt) if need_x else None
     full = tmp = None  # [dW_hh | db | dW_ih] (columns lo:hi)
     bufs = [np.empty((6 * H, N), dt) for _ in range(2)]  # rows [dc, do, di, df, dg, dc_prev]
@@ -524,11 +516,11 @@ def lstm_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tup
     dw_ih = dw_hh = db = None
     if K > 0:
         if need_whh:
-            dw_hh = _lstm_unperm(full[:, :R])
+            dw_hh = _rotate_gates(full[:, :R], -1)
         if need_b:
-            db = _lstm_unperm(full[:, R - lo])
+            db = _rotate_gates(full[:, R - lo], -1)
         if need_wih:
-            dw_ih = _lstm_unperm(full[:, R + 1 - lo:])
+            dw_ih = _rotate_gates(full[:, R + 1 - lo:], -1)
     states = [(whT @ first[3]).T if need_h0 else None, first[4].T.copy() if need_c0 else None]
     give(whT)
     return (dx, states, dw_ih, dw_hh, db if need_bih else None, db if need_bhh else None, dw_hr)
