@@ -616,3 +616,37 @@ def test_constructor_errors():
         LSTM(4, 0)
     with pytest.warns(UserWarning, match="dropout"):
         LSTM(4, 8, dropout=0.2)
+
+
+def test_no_kernel_helper_parameter_is_none_at_every_call():
+    """A parameter that every call passes as None (or leaves at a None default) is dead code."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(R.K))
+    funcs = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+    calls: dict[str, list[ast.Call]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in funcs:
+            calls.setdefault(node.func.id, []).append(node)
+
+    def _passed(c: ast.Call, i: int, arg: str, defaults: dict) -> ast.expr | None:
+        if i < len(c.args):
+            return c.args[i]
+        kw = [k.value for k in c.keywords if k.arg == arg]
+        return kw[0] if kw else defaults.get(arg)
+
+    def is_none(e: ast.expr | None) -> bool:
+        return isinstance(e, ast.Constant) and e.value is None
+
+    dead = []
+    for name, sites in calls.items():
+        args = funcs[name].args
+        params = args.posonlyargs + args.args
+        defaults = dict(zip([p.arg for p in params][len(params) - len(args.defaults):], args.defaults))
+        for i, p in enumerate(params):
+            if any(isinstance(a, ast.Starred) for c in sites for a in c.args):
+                continue
+            if all(is_none(_passed(c, i, p.arg, defaults)) for c in sites):
+                dead.append(f"{name}({p.arg})")
+    assert not dead, f"always None: {dead}"

@@ -128,8 +128,8 @@ def _perm(order: tuple[int, ...], hidden: int) -> np.ndarray:
 
 def _setup(
     x: np.ndarray, h0: np.ndarray | None, w_ih: np.ndarray, w_hh: np.ndarray,
-    perm_x: np.ndarray | None, perm_h: np.ndarray | None, sign_x: np.ndarray | None,
-    sign_h: np.ndarray | None, bias_h: np.ndarray | None,
+    perm_x: np.ndarray | None, sign_x: np.ndarray | None, sign_h: np.ndarray | None,
+    bias_h: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Input projection ``xpt (L, G, N)`` (pooled: give it back), augmented ``wh (G, H + 1)`` and the
     state buffer ``ht (L+1, H+1, N)`` (not pooled: the outputs are views of it)."""
@@ -141,7 +141,7 @@ def _setup(
         wx = wx * sign_x[:, None]
     xpt = np.matmul(wx.astype(dt, copy=False), x.transpose(0, 2, 1), out=take((L, G, N), dt))
     wh = np.empty((G, H + 1), dt)
-    wh[:, :H] = w_hh[perm_h] if perm_h is not None else w_hh
+    wh[:, :H] = w_hh
     wh[:, H] = 0 if bias_h is None else bias_h
     if sign_h is not None:
         wh *= sign_h[:, None]
@@ -207,7 +207,7 @@ def rnn_forward(
 ) -> tuple[np.ndarray, list[np.ndarray], dict | None]:
     """``h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)``; returns ``out (L,N,H)``, ``[h_n]``, context."""
     bias = _sum_bias(b_ih, b_hh)
-    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, None, None, None, None, bias)
+    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, None, None, None, bias)
     L, H = x.shape[0], w_hh.shape[1]
     relu = nonlinearity == "relu"
     for t in range(L):
@@ -255,7 +255,7 @@ def rnn_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
         if gT is not None:
             np.add(dh, gT[t], out=dh)
         np.multiply(dh, deriv[t], out=dgs[:, t])
-    grads = _finish(ctx, dgs.reshape(H, L * N), [lambda: (whT @ dgs[:, 0]).T], need, None, _same_bias)
+    grads = _finish(ctx, dgs.reshape(H, L * N), [lambda: (whT @ dgs[:, 0]).T], need, _same_bias)
     give(deriv, dgs, *([] if gT is None else [gT]))
     return grads
 
@@ -553,7 +553,7 @@ def gru_forward(
             bias_h += b_hh
         if b_ih is not None:
             bias_h[: 2 * H] += b_ih[: 2 * H]
-    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm_x, None, sign_x, sign_h, bias_h)
+    xpt, wh, ht = _setup(x, h0, w_ih, w_hh, perm_x, sign_x, sign_h, bias_h)
     if b_ih is not None:
         xpt[:, :H] += b_ih[2 * H:, None].astype(dt, copy=False)
     kl = L if keep else 1
@@ -649,7 +649,7 @@ def gru_backward(ctx: dict, g_out: np.ndarray | None, g_states: list, need: tupl
         db_i[2 * H:] = dgs[:H].sum(axis=(1, 2))
         return db_i, db_h
 
-    grads = _finish(ctx, dgs.reshape(4 * H, L * N), init, need, None, gru_bias)
+    grads = _finish(ctx, dgs.reshape(4 * H, L * N), init, need, gru_bias)
     give(rz, drz, kk, tmp, rr, dgs, *([] if gT is None else [gT]))
     return grads
 
@@ -666,21 +666,24 @@ def _same_bias(db: np.ndarray | None) -> tuple[np.ndarray | None, np.ndarray | N
     return db, db
 
 
-def _finish(ctx: dict, dg: np.ndarray, init: list, need: tuple[bool, ...], perm: np.ndarray | None,
-            bias_fn: Any) -> RNNGrads:
-    """Collect ``(dx, [d states], dw_ih, dw_hh, db_ih, db_hh)`` for the flags in ``need``."""
+def _finish(ctx: dict, dg: np.ndarray, init: list, need: tuple[bool, ...], bias_fn: Any) -> RNNGrads:
+    """Collect ``(dx, [d states], dw_ih, dw_hh, db_ih, db_hh)`` for the flags in ``need``.
+
+    Only the input weight's rows are permuted (``ctx['perm_x']``, the GRU's); the recurrent
+    weight and the biases come back from :func:`_weight_grads` and ``bias_fn`` in PyTorch's order.
+    """
     n_states = len(init)
     need_x = need[0]
     need_states = need[1:1 + n_states]
     need_wih, need_whh, need_bih, need_bhh = need[1 + n_states:]
     dx, dw_ih, dw_hh, db = _weight_grads(ctx, dg, (need_x, need_wih, need_whh or need_bih or need_bhh))
     states = [fn() if flag else None for fn, flag in zip(init, need_states)]
-    db_ih, db_hh = bias_fn(db)  # GRU's come back in PyTorch's order (perm is None there)
+    db_ih, db_hh = bias_fn(db)
     return (
         dx,
         states,
         _unperm(dw_ih, ctx["perm_x"]) if need_wih else None,
-        _unperm(dw_hh, perm) if need_whh else None,
-        _unperm(db_ih, perm) if need_bih else None,
-        _unperm(db_hh, perm) if need_bhh else None,
+        dw_hh if need_whh else None,
+        db_ih if need_bih else None,
+        db_hh if need_bhh else None,
     )
