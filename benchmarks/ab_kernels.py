@@ -1,7 +1,7 @@
-"""A/B two versions of the recurrent kernels (``_rnn_kernels.py``) in one process.
+"""A/B two versions of the recurrent kernels (``nn/functional/_fast/rnn_kernels.py``) in one process.
 
     git show 212a824:src/myelin/nn/functional/_rnn_kernels.py > /tmp/old_kernels.py
-    python benchmarks/ab_kernels.py /tmp/old_kernels.py src/myelin/nn/functional/_rnn_kernels.py \
+    python benchmarks/ab_kernels.py /tmp/old_kernels.py src/myelin/nn/functional/_fast/rnn_kernels.py \
         [--kind LSTM|GRU] [--rounds 200] [--size L,N,I,H] [--torch-between] [--wall]
 
 Runs one forward and backward of case 5's layer (input (32, 50, 64) batch-first, hidden 128, or

@@ -30,7 +30,7 @@ import numpy as np
 
 import myelin
 from myelin.nn import functional as F
-from myelin.nn.functional import _rnn_kernels as K
+from myelin.nn.functional._fast import rnn_kernels as K
 from myelin.nn.linear import Linear
 from myelin.nn.rnn import GRU, LSTM
 

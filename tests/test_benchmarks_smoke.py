@@ -106,7 +106,7 @@ def test_kernel_ab_harness_runs(monkeypatch, capsys: pytest.CaptureFixture, kind
     monkeypatch.syspath_prepend(str(BENCH))
     import ab_kernels
 
-    from myelin.nn.functional import _rnn_kernels
+    from myelin.nn.functional._fast import rnn_kernels as _rnn_kernels
 
     path = _rnn_kernels.__file__
     monkeypatch.setattr(sys, "argv", ["ab_kernels.py", path, path, "--kind", kind, "--rounds", "2"])

@@ -8,7 +8,7 @@ import pytest
 import myelin
 from conftest import assert_close
 from myelin.autograd.gradcheck import gradcheck
-from myelin.nn.functional.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from myelin.nn.functional._fast.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from myelin.nn.module import Module
 from myelin.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 
@@ -90,7 +90,7 @@ def test_adaptive_pools_match_torch(torch, rng, size, shape):
 
 def test_pools_after_channels_last_conv_output_match_torch(torch, rng):
     """Conv outputs are channels-last views; pooling them (and their gradients) must not care."""
-    from myelin.nn.functional.conv import conv2d
+    from myelin.nn.functional._fast.conv import conv2d
 
     x, w = _x(rng, (4, 3, 12, 12)), _x(rng, (8, 3, 3, 3))
     xm, wm = myelin.tensor(x, requires_grad=True), myelin.tensor(w, requires_grad=True)

@@ -79,7 +79,7 @@ def test_cells_gradcheck(rng):
 
 def test_gradcheck_catches_a_wrong_kernel(rng, monkeypatch):
     """The checks above can fail: a perturbed backward is caught."""
-    from myelin.nn.functional import _rnn_kernels as K
+    from myelin.nn.functional._fast import rnn_kernels as K
 
     real = K.gru_backward
 
@@ -192,7 +192,7 @@ def test_lstm_backward_in_chunks_matches_torch(torch, monkeypatch, chunk_bytes, 
     cache (one chunk at these sizes by default); one step per chunk, partial last chunks and the
     backward's floor on columns per chunk (for weight gradients larger than the cache) give the
     same outputs and gradients."""
-    from myelin.nn.functional import _rnn_kernels as K
+    from myelin.nn.functional._fast import rnn_kernels as K
 
     if chunk_bytes is not None:
         # 1 byte (and no column floor): chunks of one step. 20 kB: forward chunks of 6 steps (23 = 3 * 6 + 5),
@@ -251,7 +251,7 @@ def test_lstm_stays_finite_at_extreme_preactivations(torch):
 
 
 def test_kernel_pool_reuses_blocks_and_rounds_big_ones_up():
-    from myelin.nn.functional._rnn_kernels import _Pool
+    from myelin.nn.functional._fast.rnn_kernels import _Pool
 
     pool = _Pool(limit_bytes=64 << 20)
     f32 = np.dtype(np.float32)
@@ -307,7 +307,7 @@ def test_lstm_projection_parity(torch, num_layers, bidirectional, batch_first, b
 def test_lstm_projection_unbatched_chunked_and_frozen(torch, monkeypatch, chunk_bytes):
     import warnings
 
-    from myelin.nn.functional import _rnn_kernels as K
+    from myelin.nn.functional._fast import rnn_kernels as K
 
     if chunk_bytes is not None:  # one step per chunk, forward and backward
         monkeypatch.setattr(K, "_CHUNK_BYTES", chunk_bytes)

@@ -7,8 +7,8 @@ from typing import Any
 
 from ..core.tensor import Tensor
 from ._layers import check_bool
-from .functional import pooling as P
-from .functional._im2col import pair
+from .functional._fast import pooling as P
+from .functional._fast.im2col import pair
 from .module import Module
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d"]

@@ -27,7 +27,7 @@ from .activation import (
 )
 from .dropout import dropout
 from .embedding import embedding, one_hot
-from .linear import linear
+from ._fast.linear import linear
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -49,8 +49,8 @@ __all__ = [
 ]
 
 # Convolution, pooling and the fused recurrent kernels live in their own files.
-from .conv import conv1d, conv2d
-from .pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
+from ._fast.conv import conv1d, conv2d
+from ._fast.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_cell, rnn_layer
 
 __all__ += [

@@ -1,6 +1,6 @@
 """Recurrent layers as graph nodes: a whole sequence, forward and back-propagation through
-time, is one node per layer and direction (as cuDNN does), computed by the NumPy kernels of
-``_rnn_kernels.py``.
+time, is one node per layer and direction (as cuDNN does), computed by the optimised NumPy kernels of
+``_fast/rnn_kernels.py`` (readable step-by-step twins: :mod:`myelin.nn.reference.rnn`).
 
 The heavy node's outputs (the output sequence and the final states) are exposed as light
 "routing" children: each hands its gradient to the heavy node, which runs the whole BPTT once
@@ -24,7 +24,7 @@ import numpy as np
 from ...autograd.grad_mode import STATE
 from ...core.node import make_node
 from ...core.tensor import Tensor
-from . import _rnn_kernels as K
+from ._fast import rnn_kernels as K
 
 __all__ = ["gru_cell", "gru_layer", "lstm_cell", "lstm_layer", "rnn_cell", "rnn_layer"]
 

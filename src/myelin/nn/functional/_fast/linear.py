@@ -1,4 +1,8 @@
-"""``linear``: the fused affine map ``x @ W.T + b`` as one graph node."""
+"""``linear``: the fused affine map ``x @ W.T + b`` as one graph node.
+
+Optimised (GEMM layout choices, one backward): the readable twin is
+:func:`myelin.nn.reference.linear`, ``x @ w.T + b`` in Tensor operations.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ import functools
 
 import numpy as np
 
-from ...core.node import Fresh, ensure_tensor, make_node
-from ...core.tensor import Tensor, as_tensor
+from ....core.node import Fresh, ensure_tensor, make_node
+from ....core.tensor import Tensor, as_tensor
 
 __all__ = ["linear"]
 

@@ -1,4 +1,6 @@
-"""Private helpers for convolution and pooling: argument parsing, output sizes, im2col / col2im.
+"""Optimised helper of ``conv.py`` (readable twin: :func:`myelin.nn.reference.conv2d`).
+
+Private helpers for convolution and pooling: argument parsing, output sizes, im2col / col2im.
 
 Layout: the column buffers are channels-last. For an input ``xp`` of shape ``(N, Hp, Wp, C)``
 (already padded, NHWC) the columns have shape ``(G, N, Ho, Wo, kh, kw, C/G)``: per group, one row

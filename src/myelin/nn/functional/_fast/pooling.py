@@ -1,5 +1,7 @@
 """Pooling as single graph nodes: max, average and their adaptive forms over (N, C, H, W).
 
+Optimised: the readable twin of ``max_pool2d`` is :func:`myelin.nn.reference.max_pool2d`.
+
 Every window is read as ``kh * kw`` strided views of the (padded) input, one per kernel offset,
 so there is no Python loop over pixels. Max pooling keeps a running maximum and the offset of
 the first maximum in window order (PyTorch's tie rule) in a small integer array; its backward
@@ -13,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from ...core.node import make_node
-from ...core.tensor import Tensor
-from ._im2col import check_positive, conv_out_size, pair, window_slices
+from ....core.node import make_node
+from ....core.tensor import Tensor
+from .im2col import check_positive, conv_out_size, pair, window_slices
 
 __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d"]
 

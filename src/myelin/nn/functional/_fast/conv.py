@@ -1,5 +1,7 @@
 """Convolutions as single graph nodes: channels-last im2col + one GEMM per group.
 
+Optimised: the readable twin is :func:`myelin.nn.reference.conv2d` (a loop over kernel offsets).
+
 Forward: the input is padded into an NHWC buffer, one copy from a strided window view builds the
 columns ``(G, N*Ho*Wo, kh*kw*C/G)`` and one GEMM per group gives the output, returned as an
 ``(N, O, Ho, Wo)`` view of channels-last memory (element-wise ops and pooling keep that layout,
@@ -17,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from ...core.node import make_node
-from ...core.tensor import Tensor
-from ._im2col import (
+from ....core.node import make_node
+from ....core.tensor import Tensor
+from .im2col import (
     check_positive,
     col2im_gemm,
     conv_out_size,

@@ -1,5 +1,8 @@
 """Whole-sequence recurrent kernels on plain NumPy arrays (no Tensor, no graph).
 
+Optimised: read the readable twins first, :func:`myelin.nn.reference.rnn_cell`,
+``lstm_cell``, ``gru_cell`` and ``sequence`` (a dozen lines each, Tensor operations only).
+
 Each ``*_forward`` runs one layer and one direction over a whole sequence; the matching
 ``*_backward`` runs back-propagation through time from what the forward kept. ``rnn.py``
 wraps each pair as one graph node, as cuDNN does.
