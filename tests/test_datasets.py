@@ -453,3 +453,30 @@ def test_synthetic_without_seed_follows_manual_seed():
     a = moons(n=50)[0]
     myelin.manual_seed(4)
     np.testing.assert_array_equal(moons(n=50)[0], a)
+
+
+def test_circles_gaussians_checkerboard_function_boundary():
+    from myelin.datasets import checkerboard, circles, function_boundary, gaussians
+
+    x, y = circles(n=101, noise=0.0, factor=0.4, seed=0)
+    assert x.shape == (101, 2) and x.dtype == np.float32 and np.bincount(y).tolist() == [51, 50]
+    np.testing.assert_allclose(np.linalg.norm(x[y == 0], axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(x[y == 1], axis=1), 0.4, atol=1e-6)
+    np.testing.assert_array_equal(circles(n=101, noise=0.1, seed=3)[0], circles(n=101, noise=0.1, seed=3)[0])
+    with pytest.raises(ValueError, match="factor"):
+        circles(factor=1.5)
+    x, y = gaussians(n=300, classes=3, noise=0.1, seed=0)
+    assert np.bincount(y).tolist() == [100, 100, 100]
+    for c in range(3):  # each blob sits around its centre on the unit circle
+        centre = [np.cos(2 * np.pi * c / 3), np.sin(2 * np.pi * c / 3)]
+        np.testing.assert_allclose(x[y == c].mean(axis=0), centre, atol=0.05)
+    x, y = checkerboard(n=1000, tiles=2, noise=0.0, seed=0)
+    assert np.abs(x).max() <= 1.0
+    np.testing.assert_array_equal(y, ((x[:, 0] >= 0) != (x[:, 1] >= 0)).astype(np.int64))
+    x, y = function_boundary(lambda t: t ** 3 - t, n=500, noise=0.0, seed=0)
+    assert x.shape == (500, 2) and -2 <= x.min() and x.max() <= 2
+    np.testing.assert_array_equal(y, (x[:, 1] > x[:, 0].astype(np.float64) ** 3 - x[:, 0]).astype(np.int64))
+    _, y = function_boundary(lambda t: np.log(t), n=200, seed=0)  # NaN where t < 0: class 0 there
+    assert y.sum() > 0
+    with pytest.raises(TypeError, match="callable"):
+        function_boundary("x", n=5)
