@@ -79,7 +79,7 @@ def torch_step() -> Callable[[], None]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("a")
     parser.add_argument("b")
     parser.add_argument("--kind", choices=("LSTM", "GRU"), default="LSTM")

@@ -178,7 +178,7 @@ def bench_convs(torch: Any, steps: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--steps", type=int, default=40, help="timed steps per library (default 40)")
     parser.add_argument("--threads", type=int, default=None, help="threads for both (default: NumPy's BLAS count)")
     args = parser.parse_args(argv)

@@ -153,7 +153,7 @@ def bench_epochs(x: np.ndarray, y: np.ndarray, repeats: int, sample_batches: int
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--repeats", type=int, default=3, help="whole epochs with and without the monitor")
     parser.add_argument("--step-repeats", type=int, default=40, help="runs of each kind of step")
     parser.add_argument("--sample-batches", type=int, default=2)

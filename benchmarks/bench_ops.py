@@ -43,7 +43,7 @@ def compare(name: str, mine: Callable[[], object], theirs: Callable[[], object],
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--rounds", type=int, default=41, help="alternating rounds per case (median reported)")
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave the default)")
     args = parser.parse_args()

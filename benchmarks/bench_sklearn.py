@@ -61,7 +61,7 @@ def run(epochs: int, batch_size: int, lr: float, hidden: tuple[int, ...], seeds:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=200)
     parser.add_argument("--lr", type=float, default=1e-3)

@@ -163,7 +163,7 @@ def build_case(quick: bool = False, n: int | None = None, with_sklearn: bool = T
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="Train one MNIST epoch in this process (case 8's child).")
+    parser = argparse.ArgumentParser(description="Train one MNIST epoch in this process (case 8's child).", allow_abbrev=False)
     parser.add_argument("--epoch", choices=("myelin", "torch", "sklearn"), required=True)
     parser.add_argument("--n", type=int, default=None, help="training images (default: all 60,000)")
     args = parser.parse_args()

@@ -122,7 +122,7 @@ def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = 
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--quick", action="store_true", help="fewer rounds and a 6,000-image MNIST subset (smoke test)")
     parser.add_argument("--json", metavar="PATH", help="also write the results (and machine facts) as JSON")
     parser.add_argument("--cases", metavar="LIST", help="comma-separated case numbers to run (default: all)")

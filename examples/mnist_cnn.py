@@ -43,7 +43,7 @@ def make_model() -> nn.Module:
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="a tiny run on 500 images (for tests)")
     parser.add_argument("--seed", type=int, default=0)

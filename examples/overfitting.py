@@ -39,7 +39,7 @@ def run(name: str, data: tuple, epochs: int, dropout: float = 0.0, l2: float = 0
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, float]]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="50 epochs (for tests)")
     args = parser.parse_args(argv)

@@ -109,6 +109,8 @@ def test_misuse_in_a_subprocess(tmp_path, args, fragments):
     (["predict", "m.safetensors"], ["the following arguments are required: INPUT"]),
     (["report", "no-such-run"], ["no run directory"]),
     (["summary", "--input-shape"], ["expected one argument"]),
+    (["train", "--epoch", "3"], ["unrecognized arguments: --epoch 3"]),  # no prefixes of --epochs
+    (["evaluate", "m.safetensors", "--batch", "8"], ["unrecognized arguments: --batch 8"]),
 ])
 def test_misuse_in_process(tmp_path, monkeypatch, capsys, args, fragments):
     monkeypatch.chdir(tmp_path)

@@ -27,6 +27,7 @@ from myelin.nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from myelin.nn.parameter import Parameter
 from myelin.nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
 from myelin.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from myelin.nn.rnn_output import RNNOutput
 from myelin.onnx import ONNXExportError, export  # importable without onnx; export() then raises ImportError
 
 onnx = pytest.importorskip("onnx")
@@ -163,6 +164,8 @@ LAYERS = {
     "adaptive_max_1": (lambda: AdaptiveMaxPool2d(1), img(3, 7, 9)),
     "adaptive_max_even": (lambda: AdaptiveMaxPool2d(4), img(3, 8, 8)),
     "adaptive_max_uneven": (lambda: AdaptiveMaxPool2d((3, 5)), img(3, 7, 9)),
+    "adaptive_max_uneven_indices": (lambda: AdaptiveMaxPool2d((3, 5), return_indices=True), img(3, 7, 9)),
+    "adaptive_max_uneven_indices_one_axis": (lambda: AdaptiveMaxPool2d((4, 3), return_indices=True), img(2, 8, 7)),
     "flatten": (Flatten, img(3, 4, 5)),
     "flatten_middle": (lambda: Flatten(1, 2), img(3, 4, 5)),
     "unflatten": (lambda: Unflatten(1, (2, 3)), vec(6)),
@@ -178,6 +181,13 @@ LAYERS = {
     "rnn_cell": (lambda: RNNCell(5, 6), vec(5)),
     "lstm_cell": (lambda: LSTMCell(5, 6), vec(5)),
     "gru_cell": (lambda: GRUCell(5, 6), vec(5)),
+    "rnn_output_last_step": (lambda: Sequential(LSTM(5, 7, batch_first=True), RNNOutput(last_step=True), Linear(7, 3)),
+                             seq(6, 5)),
+    "rnn_output_all_steps": (lambda: Sequential(LSTM(5, 7, batch_first=True), RNNOutput(), Linear(7, 3)), seq(6, 5)),
+    "rnn_output_seq_first_last": (lambda: Sequential(GRU(5, 7), RNNOutput(last_step=True, batch_first=False)),
+                                  seq_first(6, 5)),
+    "rnn_output_seq_first_all": (lambda: Sequential(RNN(5, 7, num_layers=2), RNNOutput(batch_first=False)),
+                                 seq_first(6, 5)),
 }
 
 
@@ -536,3 +546,65 @@ def test_missing_onnx_gives_install_hint(monkeypatch):
     monkeypatch.setattr("importlib.import_module", lambda name: fake_import(name))
     with pytest.raises(ImportError, match=r"pip install myelin-nn\[onnx\]"):
         mo.export(Linear(2, 2), rand(1, 2), "unused.onnx")
+
+
+# ----------------------------------------------------------------------------- issue 20
+@pytest.mark.parametrize("kind", ["image", "text"])
+def test_cli_lstm_presets_export(kind, tmp_path):
+    """The models ``myelin train --model lstm`` builds (digit rows as a sequence; a character model)."""
+    from myelin.cli._data import Data
+    from myelin.cli._models import build_preset
+
+    myelin.manual_seed(0)
+    rng = np.random.default_rng(3)
+    if kind == "image":
+        x = rng.random((8, 1, 8, 8)).astype(np.float32)
+        make = img(1, 8, 8)
+    else:
+        x = rng.integers(0, 20, (8, 12))
+        make = lambda b: np.random.default_rng(b).integers(0, 20, (b, 12))
+    y = np.arange(8) % 10
+    data = Data("test", kind, x, y, x, y, 20 if kind == "text" else 10)
+    model = build_preset("lstm", data, 0.0)
+    assert any(isinstance(m, RNNOutput) for m in model.modules())
+    RESULTS[f"cli_lstm_{kind}"] = roundtrip(model, make, tmp_path)
+
+
+@pytest.mark.parametrize("hw, size, unbatched", [((7, 9), (3, 5), False), ((10, 7), (4, 2), False),
+                                                 ((5, 5), (3, 3), True), ((7, 9), (7, 4), True)])
+def test_uneven_adaptive_max_indices_match_torch(torch, hw, size, unbatched, tmp_path):
+    """Values and indices of ONNX Runtime, Myelin and PyTorch agree, ties included (first maximum wins)."""
+    shape = (2, *hw) if unbatched else (3, 2, *hw)
+    rng = np.random.default_rng(sum(hw))
+    ties = lambda: np.round(rng.random(shape) * 3).astype(np.float32)
+    pool = AdaptiveMaxPool2d(size, return_indices=True)
+    export(pool, ties(), tmp_path / "m.onnx", dynamic_batch=not unbatched)
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for _ in range(3):
+        x = ties()
+        values, index = session.run(None, {"input": x})
+        want_v, want_i = torch.nn.functional.adaptive_max_pool2d(torch.tensor(x), size, return_indices=True)
+        mine_v, mine_i = pool(myelin.tensor(x))
+        assert index.dtype == np.int64 and np.array_equal(index, want_i.numpy())
+        assert np.array_equal(values, want_v.numpy()) and np.array_equal(mine_i.data, index)
+        assert np.array_equal(mine_v.data, values)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_float64_model_exports_as_double(as_tensor, tmp_path):
+    """A float64 model exports with float64 inputs, weights and outputs (NumPy examples take the model's dtype)."""
+    myelin.manual_seed(0)
+    model = Sequential(Linear(4, 8), A.Tanh(), Linear(8, 3), A.LogSoftmax(dim=1)).double()
+    example = rand(3, 4).astype(np.float64)
+    example = myelin.tensor(example, dtype=myelin.float64) if as_tensor else example
+    proto = export(model, example, tmp_path / "m.onnx")
+    double = onnx.TensorProto.DOUBLE
+    assert proto.graph.input[0].type.tensor_type.elem_type == double
+    assert proto.graph.output[0].type.tensor_type.elem_type == double
+    assert all(t.data_type == double for t in proto.graph.initializer if t.name.endswith(("weight", "bias")))
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    got = session.run(None, {"input": x})[0]
+    with myelin.no_grad():
+        want = model(myelin.tensor(x, dtype=myelin.float64)).data
+    assert got.dtype == np.float64 and np.max(np.abs(got - want)) < 1e-12

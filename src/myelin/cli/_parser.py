@@ -27,9 +27,17 @@ def one_line(message: Any) -> str:
 
 
 class Parser(argparse.ArgumentParser):
-    """An ``ArgumentParser`` whose errors are one line on stderr and exit status 2."""
+    """An ``ArgumentParser`` whose errors are one line on stderr and exit status 2.
+
+    Prefixes of long options are not accepted (``allow_abbrev=False``): ``--epoch 3`` is an error,
+    not ``--epochs 3``, so a typo never runs with a setting the user did not mean.
+    """
 
     commands: dict[str, argparse.ArgumentParser]  # the subcommand parsers, set by build_parser
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")

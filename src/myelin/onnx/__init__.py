@@ -65,9 +65,10 @@ def export(
     Layers (each one ONNX sub-graph): Linear, Identity, Dropout (as identity), ReLU, ReLU6, LeakyReLU, ELU,
     GELU (both forms), Sigmoid, Tanh, Hardtanh, SiLU, Softplus, Softmax, LogSoftmax, BatchNorm1d,
     BatchNorm2d, LayerNorm, Conv1d, Conv2d (all padding modes, 'same', dilation, groups), MaxPool2d
-    (also ``return_indices``), AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, Flatten, Unflatten,
-    Embedding (also ``max_norm``), RNN, LSTM, GRU (multi-layer, bidirectional, ``batch_first``, initial
-    states, unbatched input), RNNCell, LSTMCell, GRUCell, Neuron. ``Sequential``, ``ModuleList``,
+    (also ``return_indices``), AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d (also ``return_indices``, even
+    or uneven windows), Flatten, Unflatten, Embedding (also ``max_norm``), RNN, LSTM, GRU (multi-layer,
+    bidirectional, ``batch_first``, initial states, unbatched input), RNNOutput, RNNCell, LSTMCell, GRUCell,
+    Neuron. ``Sequential``, ``ModuleList``,
     ``ModuleDict``, ``MLP`` and any module of your own are traced through (ops whose results the outputs
     do not use are left out).
 
@@ -90,6 +91,10 @@ def export(
     :class:`ONNXExportError` rather than freezing the example's values into the file; an integer that
     happens to be a multiple of the batch size in both runs is taken for one. Spatial sizes and
     sequence lengths are fixed to the example's.
+
+    Dtypes: the graph has the model's dtype. A float64 model (``model.double()``) exports as float64
+    (NumPy examples are converted to the model's dtype); note that ONNX Runtime's CPU provider has no
+    float64 kernels for Conv, RNN/LSTM/GRU and Erf (exact GELU): run those models as ``model.float()``.
 
     Raises:
         ONNXExportError: a layer without converter, an op that cannot be exported, or a forward whose

@@ -34,13 +34,20 @@ def describe(record: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------- inputs
-def _structure(example: Any) -> Any:
-    """The example as the model receives it: tensors, in (nested) tuples."""
+def _float_dtype(model: Module) -> np.dtype | None:
+    """The dtype of the model's floating-point parameters (None without any)."""
+    return next((p.data.dtype for p in model.parameters() if p.data.dtype.kind == "f"), None)
+
+
+def _structure(example: Any, float_dtype: np.dtype | None) -> Any:
+    """The example as the model receives it: tensors, in (nested) tuples; floating-point NumPy arrays
+    take the dtype of the model's parameters (a float64 model gets a float64 example)."""
     if isinstance(example, (tuple, list)):
-        return tuple(_structure(e) for e in example)
+        return tuple(_structure(e, float_dtype) for e in example)
     if isinstance(example, Tensor):
         return example
-    return as_tensor(np.asarray(example))
+    a = np.asarray(example)
+    return as_tensor(a, dtype=float_dtype if float_dtype is not None and a.dtype.kind == "f" else None)
 
 
 def _first_use(t: Tensor, trace: Trace) -> Any:
@@ -83,7 +90,7 @@ def _perturbed(x: Tensor, axis: int | None, size: int | None, rng: np.random.Gen
     if axis is not None and size is not None and a.shape[axis] > 0:
         a = np.take(a, rng.integers(0, a.shape[axis], size), axis=axis)
     if a.size == 0:
-        return as_tensor(a.copy())
+        return as_tensor(a.copy(), dtype=a.dtype)
     if a.dtype.kind == "f":
         scale = float(np.std(a)) or 1.0
         a = (a + rng.standard_normal(a.shape) * (0.1 * scale)).astype(x.data.dtype)
@@ -91,7 +98,7 @@ def _perturbed(x: Tensor, axis: int | None, size: int | None, rng: np.random.Gen
         a = rng.random(a.shape) < 0.5
     elif a.dtype.kind in "iu":
         a = rng.integers(int(a.min()), int(a.max()) + 1, a.shape).astype(a.dtype)
-    return as_tensor(np.ascontiguousarray(a))
+    return as_tensor(np.ascontiguousarray(a), dtype=x.data.dtype)  # as_tensor alone would make float64 float32
 
 
 def _rebuild(structure: Any, tensors: list[Tensor]) -> Any:
@@ -207,7 +214,7 @@ def export_model(model: Module, example_input: Any, path: Any, opset: int, input
                  output_names: Sequence[str], dynamic_batch: bool) -> onnx.ModelProto:
     """Implementation of :func:`myelin.onnx.export` (see there)."""
     _check_args(model, opset, dynamic_batch)
-    structure = _structure(example_input)
+    structure = _structure(example_input, _float_dtype(model))
     inputs1 = flatten_tensors(structure)
     if not inputs1:
         raise ONNXExportError("export: example_input holds no tensor")

@@ -6,7 +6,8 @@ initializers ``W`` ``(D, G*H, I)``, ``R`` ``(D, G*H, H)`` and ``B`` ``(D, 2*G*H)
 applies the reset gate after the recurrent product, which is ONNX's ``linear_before_reset=1``.
 Layers are stacked one ONNX op per layer (both directions in one op); ``batch_first`` and the
 unbatched form are handled with ``Transpose``/``Unsqueeze``, and the outputs are reshaped to
-PyTorch's ``(L, N, D*H)`` and ``h_n``/``c_n`` ``(num_layers*D, N, H)``.
+PyTorch's ``(L, N, D*H)`` and ``h_n``/``c_n`` ``(num_layers*D, N, H)``. ``RNNOutput`` (the layer that
+puts a recurrent layer in a ``Sequential``) keeps the output sequence, or slices out its last step.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from typing import Any
 import numpy as np
 
 from ..nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from ..nn.rnn_output import RNNOutput
 from .errors import ONNXExportError
-from .graph import Graph
+from .graph import INT64_MAX, Graph
 from .modules import inp, register_layer
-from .trace import LayerCall
+from .trace import LayerCall, flatten_tensors
 
 __all__ = ["batch_axis"]
 
@@ -159,3 +161,17 @@ def _cell(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     outs = g.node(kind, [x] + w + [""] + inits, outputs=1 + len(states), **_op_attrs(m, kind, 1))
     finals = [g.squeeze(h, [0] if batched else [0, 1]) for h in outs[1:]]
     return finals
+
+
+@register_layer(RNNOutput)
+def _rnn_output(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    """``output`` of ``(output, state)`` (or of a bare ``output``); with ``last_step`` its last step."""
+    m = c1.module
+    ins1, ins2 = flatten_tensors(c1.args), flatten_tensors(c2.args)
+    if not ins1:
+        raise ONNXExportError(f"{g.where}: expected the output of a recurrent layer")
+    y = g.value(ins1[0], ins2[0])
+    if not m.last_step:
+        return [y]
+    axis = 1 if m.batch_first else 0
+    return [g.squeeze(g.slice(y, [-1], [INT64_MAX], [axis]), [axis])]

@@ -3,7 +3,8 @@
 Spatial sizes are those of the example input (only the batch is dynamic), which lets every case
 be exact: ``ceil_mode`` pools pad explicitly to PyTorch's output size, ``divisor_override`` and
 ceil-mode averages divide a window sum by PyTorch's per-window divisors, and adaptive pools whose
-windows are uneven become one slice-and-reduce per output row and column.
+windows are uneven become one slice-and-reduce per output row and column (an adaptive max pool that
+also returns indices: one gather of every window at the largest window's offsets, then ``ArgMax``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import numpy as np
 
 from ..nn.conv import Conv1d, Conv2d
 from ..nn.pooling import AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool2d, MaxPool2d
-from .errors import ONNXExportError
 from .graph import Graph
 from .modules import inp, register_layer
 from .trace import LayerCall
@@ -156,6 +156,31 @@ def _adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
     return [((i * n) // out, -((-(i + 1) * n) // out)) for i in range(out)]
 
 
+def _window_offsets(n: int, out: int) -> np.ndarray:
+    """``(k, out)`` positions: window ``i`` read at offsets ``0..k-1`` of the largest window ``k``, clamped
+    to its own last position (a repeat, never a new first maximum)."""
+    start, end = np.array(_adaptive_windows(n, out), dtype=np.int64).T
+    k = int((end - start).max())
+    return np.minimum(start[None, :] + np.arange(k)[:, None], end[None, :] - 1)
+
+
+def _uneven_max_with_indices(g: Graph, x: str, h: int, w: int, oh: int, ow: int) -> list[str]:
+    """Values and flat ``h * W + w`` indices of adaptive max windows of unequal sizes.
+
+    Every window's candidates ``(N, C, K, oh, ow)`` come from one ``Gather`` over the flattened plane;
+    ``ArgMax`` keeps the first maximum in row-major order, PyTorch's choice among equal values.
+    """
+    rows, cols = _window_offsets(h, oh), _window_offsets(w, ow)
+    table = (rows[:, None, :, None] * w + cols[None, :, None, :]).reshape(-1, oh, ow)  # (K, oh, ow)
+    plane = g.node("Reshape", [x, g.ints([0, 0, -1])])
+    cand = g.node("Gather", [plane, g.const(table, hint="window_index")], axis=2)
+    first = g.node("ArgMax", [cand], axis=2, keepdims=1)
+    values = g.node("GatherElements", [cand, first], axis=2)
+    where = g.node("Expand", [g.const(table[None, None], hint="window_index"), g.node("Shape", [cand])])
+    index = g.node("GatherElements", [where, first], axis=2)
+    return [g.squeeze(values, [2]), g.squeeze(index, [2])]
+
+
 @register_layer(AdaptiveAvgPool2d, AdaptiveMaxPool2d)
 def _adaptive(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     m, t = c1.module, c1.args[0]
@@ -167,9 +192,7 @@ def _adaptive(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     even = h % oh == 0 and w % ow == 0
     if indices:
         if not even:
-            raise ONNXExportError(
-                f"{g.where}: return_indices=True needs an input size divisible by output_size, got {(h, w)} -> {out}"
-            )
+            return _finish(g, _uneven_max_with_indices(g, x, h, w, oh, ow), unbatched)
         kernel = [h // oh, w // ow]
         values, idx = g.node("MaxPool", [x], outputs=2, kernel_shape=kernel, strides=kernel)
         plane = g.const(np.asarray(h * w, dtype=np.int64), hint="plane")
