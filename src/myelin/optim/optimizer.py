@@ -250,8 +250,13 @@ class Optimizer:
     def _cast_state(p: Tensor, index: Any, name: str, value: Any) -> Any:
         if isinstance(value, Tensor):
             value = value.data
+        elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor (PyTorch's state dict)
+            value = value.detach().cpu().numpy()
         if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
-            return value.item()
+            number = value.item()
+            if name == "step" and isinstance(number, float) and number.is_integer():
+                return int(number)  # PyTorch keeps Adam's step as a float tensor
+            return number
         if isinstance(value, np.ndarray):
             if value.shape != p.data.shape:
                 raise ValueError(
