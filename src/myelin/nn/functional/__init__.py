@@ -5,6 +5,7 @@ float dtype. Names and arguments follow PyTorch.
 """
 
 from ...core.shape import pad
+from ._fast.linear import linear
 from .activation import (
     elu,
     gelu,
@@ -27,7 +28,6 @@ from .activation import (
 )
 from .dropout import dropout
 from .embedding import embedding, one_hot
-from ._fast.linear import linear
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,

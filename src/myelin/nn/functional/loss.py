@@ -15,6 +15,8 @@ import numpy as np
 
 from ...core.node import Fresh, make_node
 from ...core.tensor import Tensor, as_tensor
+from .. import reference
+from ..reference._switch import STATE as _REFERENCE
 
 __all__ = [
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber_loss", "l1_loss", "mse_loss",
@@ -385,9 +387,10 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
     or ``()`` (ints in ``[0, C)`` or ``ignore_index``), or class probabilities of the input's shape.
     ``weight``: ``(C,)``. With class indices, the weighted mean divides by the summed weights of the
     kept targets; with probabilities, by the number of samples (both as PyTorch).
+    Readable twin: :func:`myelin.nn.reference.cross_entropy`.
     """
     op = "cross_entropy"
-    if (weight is None and reduction == "mean" and size_average is None and reduce is None and not label_smoothing
+    if (not _REFERENCE.enabled and weight is None and reduction == "mean" and size_average is None and reduce is None and not label_smoothing
             and isinstance(input, Tensor)):
         out = _cross_entropy_mean(input, target, ignore_index)
         if out is not None:
@@ -407,6 +410,8 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, size_average: 
         a = np.ascontiguousarray(a)  # the flat target positions below assume C order
     n_classes = a.shape[1]
     w = _class_weight(op, weight, n_classes, a)
+    if _REFERENCE.enabled:
+        return reference.cross_entropy(x, target, w, ignore_index, red, eps)
     if isinstance(target, Tensor):
         t = target.data
         tt = target if target.requires_grad else None

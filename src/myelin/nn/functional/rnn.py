@@ -24,6 +24,8 @@ import numpy as np
 from ...autograd.grad_mode import STATE
 from ...core.node import make_node
 from ...core.tensor import Tensor
+from .. import reference
+from ..reference._switch import STATE as _REFERENCE
 from ._fast import rnn_kernels as K
 
 __all__ = ["gru_cell", "gru_layer", "lstm_cell", "lstm_layer", "rnn_cell", "rnn_layer"]
@@ -122,6 +124,9 @@ def rnn_layer(
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"rnn_layer: nonlinearity must be 'tanh' or 'relu', received {nonlinearity!r}")
     _check("rnn_layer", input, [hx], w_ih, w_hh, b_ih, b_hh)
+    if _REFERENCE.enabled:
+        return reference.sequence(reference.rnn_cell, input, _zeros_if_none(hx, input, w_hh.shape[1]), w_ih, w_hh,
+                                  b_ih, b_hh, reverse=reverse, nonlinearity=nonlinearity)
     out, h_n = _sequence_node("rnn_" + nonlinearity, K.rnn_forward, K.rnn_backward, input, [hx],
                               [w_ih, w_hh, b_ih, b_hh], reverse, nonlinearity=nonlinearity)
     return out, h_n
@@ -140,6 +145,11 @@ def lstm_layer(
     """
     h0, c0 = (None, None) if hx is None else hx
     _check("lstm_layer", input, [h0, c0], w_ih, w_hh, b_ih, b_hh, w_hr)
+    if _REFERENCE.enabled:
+        state = (_zeros_if_none(h0, input, w_hh.shape[1]), _zeros_if_none(c0, input, w_ih.shape[0] // 4))
+        out, (h_n, c_n) = reference.sequence(reference.lstm_cell, input, state, w_ih, w_hh, b_ih, b_hh, w_hr,
+                                             reverse=reverse)
+        return out, h_n, c_n
     weights = [w_ih, w_hh, b_ih, b_hh] if w_hr is None else [w_ih, w_hh, b_ih, b_hh, w_hr]
     out, h_n, c_n = _sequence_node("lstm", K.lstm_forward, K.lstm_backward, input, [h0, c0], weights, reverse)
     return out, h_n, c_n
@@ -156,9 +166,17 @@ def gru_layer(
     biases ``(3H,)``. Returns output ``(L, N, H)`` and h_n ``(N, H)``.
     """
     _check("gru_layer", input, [hx], w_ih, w_hh, b_ih, b_hh)
+    if _REFERENCE.enabled:
+        return reference.sequence(reference.gru_cell, input, _zeros_if_none(hx, input, w_hh.shape[1]), w_ih, w_hh,
+                                  b_ih, b_hh, reverse=reverse)
     out, h_n = _sequence_node("gru", K.gru_forward, K.gru_backward, input, [hx],
                               [w_ih, w_hh, b_ih, b_hh], reverse)
     return out, h_n
+
+
+def _zeros_if_none(state: Tensor | None, input: Tensor, size: int) -> Tensor:
+    """The initial state for the reference path: zeros ``(N, size)`` when none is given."""
+    return Tensor(np.zeros((input.shape[1], size), input.dtype)) if state is None else state
 
 
 def _step_input(op: str, input: Tensor) -> Tensor:

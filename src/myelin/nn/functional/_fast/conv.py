@@ -21,6 +21,8 @@ import numpy as np
 
 from ....core.node import make_node
 from ....core.tensor import Tensor
+from ... import reference
+from ...reference._switch import STATE as _REFERENCE
 from .im2col import (
     check_positive,
     col2im_gemm,
@@ -113,6 +115,8 @@ def conv2d(
     n, _, h, wd = x.shape
     o, cg, kh, kw = w.shape
     stride_, dilation_, pads, (ho, wo) = _geometry((h, wd), (kh, kw), stride, padding, dilation, op)
+    if _REFERENCE.enabled:
+        return reference.conv2d(input, weight, bias, stride_, padding, dilation_, int(groups))
     g_, m = int(groups), n * ho * wo
     xp = to_nhwc_padded(x, pads)
     kernel = _direct_conv if cg == 1 and g_ > 1 else _gemm_conv

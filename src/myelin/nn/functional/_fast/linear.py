@@ -12,6 +12,8 @@ import numpy as np
 
 from ....core.node import Fresh, ensure_tensor, make_node
 from ....core.tensor import Tensor, as_tensor
+from ... import reference
+from ...reference._switch import STATE as _REFERENCE
 
 __all__ = ["linear"]
 
@@ -32,6 +34,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     if a.dtype != wd.dtype:
         raise TypeError(f"linear: input dtype {a.dtype} and weight dtype {wd.dtype} differ; convert one of them")
+    if _REFERENCE.enabled:
+        return reference.linear(x, w, None if bias is None else ensure_tensor(bias, a))
     two_d = a.ndim == 2
     if two_d:
         out = _affine(a, wd)

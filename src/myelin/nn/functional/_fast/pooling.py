@@ -17,6 +17,8 @@ import numpy as np
 
 from ....core.node import make_node
 from ....core.tensor import Tensor
+from ... import reference
+from ...reference._switch import STATE as _REFERENCE
 from .im2col import check_positive, conv_out_size, pair, window_slices
 
 __all__ = ["adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d"]
@@ -128,6 +130,8 @@ def max_pool2d(
     op = "max_pool2d"
     x, unbatched = _input4d(input.data, op)
     k, s, p, d, (ho, wo), after = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op)
+    if _REFERENCE.enabled and not return_indices:
+        return reference.max_pool2d(input, k, s, p, d, ceil_mode)
     xp = _padded(x, p, after, -np.inf)
     views = [xp[(slice(None), slice(None)) + window_slices(i, j, (ho, wo), s, d)] for _, i, j in _offsets(k)]
     out = views[0].copy(order="K")  # keep the input's memory layout (channels-last after a conv)
