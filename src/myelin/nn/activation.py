@@ -5,19 +5,25 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+import numpy as np
+
 from ..core.tensor import Tensor
 from . import functional as F
 from ._layers import check_bool, check_choice, check_float, check_int
 from .module import Module
+from .parameter import Parameter
 from .registry import get_registered
 
 __all__ = [
     "ELU",
     "GELU",
+    "Hardswish",
     "Hardtanh",
     "Identity",
     "LeakyReLU",
     "LogSoftmax",
+    "Mish",
+    "PReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
@@ -223,6 +229,70 @@ class Identity(Module):
         return input
 
 
+class Mish(Module):
+    """``x * tanh(softplus(x))`` (Misra, 2019). Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("Mish", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.mish(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6`` (MobileNetV3). Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("Hardswish", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardswish(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class PReLU(Module):
+    """``max(0, x) + a * min(0, x)`` with a learned slope ``a`` (He et al., 2015).
+
+    Args:
+        num_parameters: 1 (one slope shared by all channels) or the number of channels ``C``.
+        init: the initial slope (PyTorch's default 0.25).
+
+    Shapes:
+        Input: ``(N, C, *)``, ``(N, C)`` or ``(C,)`` (channel axis 1, or 0 for 1-D). Output: the same.
+
+    Attributes:
+        weight: ``(num_parameters,)``, filled with ``init``.
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
+        super().__init__()
+        self.num_parameters = check_int("PReLU", "num_parameters", num_parameters)
+        self.init = check_float("PReLU", "init", init)
+        self.weight = Parameter(np.empty((self.num_parameters,), dtype=np.float32))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, input: Tensor) -> Tensor:
+        shape = input.shape
+        if self.num_parameters != 1:
+            axis = 1 if len(shape) >= 2 else 0
+            if len(shape) == 0 or shape[axis] != self.num_parameters:
+                self._shape_error(f"(N, {self.num_parameters}, *)", shape)
+        return F.prelu(input, self.weight)
+
+    def extra_repr(self) -> str:
+        return f"num_parameters={self.num_parameters}"
+
+
 _ACTIVATIONS: dict[str, tuple[type[Module], dict[str, Any]]] = {
     "relu": (ReLU, {}),
     "relu6": (ReLU6, {}),
@@ -236,6 +306,9 @@ _ACTIVATIONS: dict[str, tuple[type[Module], dict[str, Any]]] = {
     "silu": (SiLU, {}),
     "swish": (SiLU, {}),
     "softplus": (Softplus, {}),
+    "mish": (Mish, {}),
+    "hardswish": (Hardswish, {}),
+    "prelu": (PReLU, {}),
     "softmax": (Softmax, {"dim": -1}),
     "log_softmax": (LogSoftmax, {"dim": -1}),
     "logsoftmax": (LogSoftmax, {"dim": -1}),

@@ -4,11 +4,11 @@ Each op is one graph node with its backward written next to its forward; all kee
 float dtype. Names and arguments follow PyTorch.
 """
 
-from ...core.shape import pad
 from ._fast.linear import linear
 from .activation import (
     elu,
     gelu,
+    hardswish,
     hardtanh,
     heaviside,
     identity,
@@ -16,6 +16,8 @@ from .activation import (
     log_softmax,
     logsigmoid,
     logsumexp,
+    mish,
+    prelu,
     relu,
     relu6,
     selu,
@@ -38,7 +40,7 @@ from .loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from .normalization import batch_norm, layer_norm
+from .normalization import batch_norm, group_norm, instance_norm, layer_norm
 from .penalty import l1_penalty, l2_penalty
 
 __all__ = [
@@ -66,4 +68,31 @@ __all__ += [
     "max_pool2d",
     "rnn_cell",
     "rnn_layer",
+]
+
+# Layers and functions added for the PyTorch API (issue 16): each family in its own file.
+from .attention import scaled_dot_product_attention
+from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .distance import cosine_similarity, normalize
+from .divergence import kl_div
+from .padding import pad
+from .pooling1d import avg_pool1d, max_pool1d
+from .upsample import interpolate, upsample
+
+__all__ += [
+    "avg_pool1d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "cosine_similarity",
+    "group_norm",
+    "hardswish",
+    "instance_norm",
+    "interpolate",
+    "kl_div",
+    "max_pool1d",
+    "mish",
+    "normalize",
+    "prelu",
+    "scaled_dot_product_attention",
+    "upsample",
 ]

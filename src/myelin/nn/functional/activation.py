@@ -19,8 +19,8 @@ from ...core.reductions import normalize_dims
 from ...core.tensor import Tensor, as_tensor
 
 __all__ = [
-    "elu", "gelu", "hardtanh", "heaviside", "identity", "leaky_relu", "log_softmax", "logsigmoid", "logsumexp",
-    "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "step", "tanh",
+    "elu", "gelu", "hardswish", "hardtanh", "heaviside", "identity", "leaky_relu", "log_softmax", "logsigmoid",
+    "logsumexp", "mish", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "step", "tanh",
 ]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -500,3 +500,78 @@ def step(input: Tensor) -> Tensor:
 def identity(input: Tensor) -> Tensor:
     """``x`` itself (the linear activation)."""
     return input
+
+
+# ----------------------------------------------------------------------------- Mish, Hardswish, PReLU
+def mish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * tanh(softplus(x))`` (Misra, 2019); softplus is ``x`` itself above 20, as PyTorch."""
+    x = _tensor(input)
+    if x.data.ndim == 0:
+        return _on_0d(mish, x)
+    a = _float(x)
+    sp = np.logaddexp(a, 0).astype(a.dtype, copy=False)
+    np.copyto(sp, a, where=a > 20)
+    t = np.tanh(sp)
+    out = a * t
+
+    def backward(g: np.ndarray) -> tuple:
+        sech2 = t * t
+        np.subtract(1, sech2, out=sech2)  # d tanh(sp) / d sp
+        sech2 *= _sigmoid_from(a)  # d sp / d x (1 above the threshold up to float rounding)
+        sech2 *= a
+        sech2 += t
+        sech2 *= g
+        return (sech2,)
+
+    return make_node(out, (x,), backward, "mish")
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
+    """``x * relu6(x + 3) / 6`` (Howard et al., 2019); gradient ``x/3 + 1/2`` inside ``(-3, 3)``, as PyTorch."""
+    x = _tensor(input)
+    if x.data.ndim == 0:
+        return _on_0d(hardswish, x)
+    a = _float(x)
+    out = a * np.clip(a + 3, 0, 6) / 6
+
+    def backward(g: np.ndarray) -> tuple:
+        d = np.where(a <= -3, 0, np.where(a < 3, a / 3 + 0.5, 1)).astype(a.dtype, copy=False)
+        return (d * g,)
+
+    return make_node(out, (x,), backward, "hardswish")
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:
+    """``max(0, x) + weight * min(0, x)`` with a learned slope per channel, as ``torch.nn.functional.prelu``.
+
+    Input: ``(N, C, *)`` (or ``(C,)``); weight: ``(1,)`` (one slope shared) or ``(C,)`` (channel axis 1,
+    axis 0 for 1-D input). Output: the input's shape.
+    """
+    op = "prelu"
+    x = _tensor(input)
+    a, w = _float(x), weight.data
+    if w.ndim != 1:
+        raise ValueError(f"{op}: expected weight of shape (1,) or (C,), received {tuple(w.shape)}")
+    axis = 1 if a.ndim >= 2 else 0
+    if w.size != 1:
+        if a.ndim == 0 or a.shape[axis] != w.size:
+            raise ValueError(f"{op}: weight has {w.size} slopes but input {tuple(a.shape)} has "
+                             f"{a.shape[axis] if a.ndim else 0} channels (dimension {axis})")
+        wb = w.reshape((-1,) + (1,) * (a.ndim - 1 - axis))
+    else:
+        wb = w.reshape(()) if a.ndim == 0 else w
+    neg = a < 0
+    out = np.where(neg, a * wb, a).astype(a.dtype, copy=False)
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = np.where(neg, g * wb, g).astype(a.dtype, copy=False) if x.requires_grad else None
+        gw = None
+        if weight.requires_grad:
+            prod = np.where(neg, g * a, 0)
+            if w.size == 1:
+                gw = np.asarray(prod.sum(), dtype=w.dtype).reshape(w.shape)
+            else:
+                gw = prod.sum(axis=tuple(i for i in range(a.ndim) if i != axis)).astype(w.dtype, copy=False)
+        return gx, gw
+
+    return make_node(out, (x, weight), backward, op)

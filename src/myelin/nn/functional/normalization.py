@@ -10,7 +10,7 @@ import numpy as np
 from ...core.node import make_node
 from ...core.tensor import Tensor, as_tensor
 
-__all__ = ["batch_norm", "layer_norm"]
+__all__ = ["batch_norm", "group_norm", "instance_norm", "layer_norm"]
 
 
 def _buffer(op: str, name: str, buf: Any, n: int) -> np.ndarray | None:
@@ -172,3 +172,108 @@ def layer_norm(input: Tensor, normalized_shape: int | Sequence[int], weight: Ten
         return grads
 
     return make_node(out.reshape(a.shape), parents, backward, op)
+
+
+def _grouped_norm(op: str, x: Tensor, groups: int, w: Tensor | None, b: Tensor | None, eps: float
+                  ) -> tuple[Tensor, np.ndarray, np.ndarray]:
+    """Normalise ``(N, C, *)`` over each of ``groups`` channel groups per sample, then scale and shift per channel.
+
+    Returns the output node and the per-(sample, group) mean and biased variance (for running stats).
+    """
+    a = x.data
+    n, c = a.shape[0], a.shape[1]
+    a3 = a.reshape(n, groups, -1)
+    mean = a3.mean(axis=2, keepdims=True)
+    xhat = a3 - mean
+    var = np.mean(xhat * xhat, axis=2, keepdims=True)
+    invstd = 1 / np.sqrt(var + eps)
+    xhat *= invstd
+    cshape = (1, c) + (1,) * (a.ndim - 2)
+    wd = None if w is None else w.data.reshape(cshape)
+    xh = xhat.reshape(a.shape)
+    out = xh * wd if wd is not None else xh.copy()
+    if b is not None:
+        out += b.data.reshape(cshape)
+    axes = (0,) + tuple(range(2, a.ndim))
+    parents = (x,) + tuple(p for p in (w, b) if p is not None)
+
+    def backward(g: np.ndarray) -> tuple:
+        grads: list = []
+        if x.requires_grad:
+            dxhat = (g * wd if wd is not None else g).reshape(n, groups, -1)
+            gx = xhat * (dxhat * xhat).mean(axis=2, keepdims=True)
+            gx += dxhat.mean(axis=2, keepdims=True)
+            np.subtract(dxhat, gx, out=gx)
+            gx *= invstd
+            grads.append(gx.reshape(a.shape))
+        else:
+            grads.append(None)
+        if w is not None:
+            grads.append((g * xh).sum(axis=axes) if w.requires_grad else None)
+        if b is not None:
+            grads.append(g.sum(axis=axes) if b.requires_grad else None)
+        return grads
+
+    return make_node(out, parents, backward, op), mean.reshape(n, groups), var.reshape(n, groups)
+
+
+def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Group normalisation (Wu & He, 2018), as ``torch.nn.functional.group_norm``.
+
+    Input ``(N, C, *)`` with ``C`` divisible by ``num_groups``: each sample's channels are split into
+    groups, each group normalised over its channels and positions; weight and bias ``(C,)``.
+    Output: the input's shape.
+    """
+    op = "group_norm"
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    a = x.data
+    if a.ndim < 2:
+        raise ValueError(f"{op}: expected input (N, C, *), received shape {tuple(a.shape)}")
+    if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1 \
+            or a.shape[1] % num_groups:
+        raise ValueError(f"{op}: expected num_groups to divide the {a.shape[1]} channels of input "
+                         f"{tuple(a.shape)}, received {num_groups!r}")
+    c = a.shape[1]
+    w = _affine(op, "weight", weight, (c,), a)
+    b = _affine(op, "bias", bias, (c,), a)
+    return _grouped_norm(op, x, int(num_groups), w, b, eps)[0]
+
+
+def instance_norm(input: Tensor, running_mean: Any = None, running_var: Any = None, weight: Tensor | None = None,
+                  bias: Tensor | None = None, use_input_stats: bool = True, momentum: float = 0.1,
+                  eps: float = 1e-5) -> Tensor:
+    """Instance normalisation (Ulyanov et al., 2016), as ``torch.nn.functional.instance_norm``.
+
+    Input ``(N, C, *)``: each sample's channels are normalised separately over their positions
+    (``use_input_stats``), and the running stats, when given, are updated in place with the mean
+    over the batch of the per-instance mean and unbiased variance. Without ``use_input_stats`` the
+    running stats normalise (as ``batch_norm`` in evaluation). Weight and bias ``(C,)``.
+    """
+    op = "instance_norm"
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    a = x.data
+    if a.ndim < 3:
+        raise ValueError(f"{op}: expected input (N, C, *) with at least one spatial dimension, "
+                         f"received shape {tuple(a.shape)}")
+    c = a.shape[1]
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise ValueError(f"{op}: expected running_mean and running_var when use_input_stats=False")
+        return batch_norm(x, running_mean, running_var, weight, bias, False, momentum, eps)
+    rm = _buffer(op, "running_mean", running_mean, c)
+    rv = _buffer(op, "running_var", running_var, c)
+    m = a.size // (a.shape[0] * c) if a.size else 0
+    if m <= 1:
+        raise ValueError(f"{op}: expected more than 1 spatial element per channel when training, got input size "
+                         f"{tuple(a.shape)}")
+    w = _affine(op, "weight", weight, (c,), a)
+    b = _affine(op, "bias", bias, (c,), a)
+    out, mean, var = _grouped_norm(op, x, c, w, b, eps)
+    if rm is not None:
+        rm *= 1 - momentum
+        rm += momentum * mean.mean(axis=0)
+    if rv is not None:
+        rv *= 1 - momentum
+        rv += (momentum * m / (m - 1)) * var.mean(axis=0)
+    return out
