@@ -32,3 +32,26 @@ def test_every_argument_parser_refuses_abbreviations():
                 if not (flag and isinstance(flag[0].value, ast.Constant) and flag[0].value.value is False):
                     bad.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert found >= 10 and not bad, bad
+
+
+def _markdown_files() -> list[Path]:
+    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def test_documents_link_inside_the_repository():
+    """Relative links resolve to files of the repository, and docs/ names no path outside it."""
+    import re
+
+    bad = []
+    for path in _markdown_files():
+        text = path.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            resolved = (path.parent / target.split("#")[0]).resolve()
+            if not resolved.is_relative_to(ROOT) or not resolved.exists():
+                bad.append(f"{path.relative_to(ROOT)}: link {target}")
+        if path.parent.name == "docs":
+            bad += [f"{path.relative_to(ROOT)}: {m}" for m in re.findall(r"\.\./[\w./-]+", text)
+                    if not (path.parent / m).resolve().is_relative_to(ROOT)]
+    assert not bad, bad

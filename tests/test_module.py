@@ -412,6 +412,46 @@ def test_subclass_records_its_own_signature():
     assert from_config(layer.get_config()).out_features == 6
 
 
+def test_an_error_in_a_user_init_shows_only_the_users_frames():
+    """Nothing of the library stands between the user's call and their own ``__init__`` (issue 20)."""
+    import traceback
+
+    class Broken(Module):
+        def __init__(self, width: int, scale: float = 1.0):
+            super().__init__()
+            self.fc = Linear(width, 2)
+            raise RuntimeError("my own mistake")
+
+    with pytest.raises(RuntimeError, match="my own mistake") as info:
+        Broken(3, scale=2.0)
+    frames = traceback.extract_tb(info.value.__traceback__)
+    assert [f.filename for f in frames] == [__file__, __file__], frames
+    assert frames[0].name == "test_an_error_in_a_user_init_shows_only_the_users_frames"
+    assert frames[1].name == "__init__" and 'raise RuntimeError("my own mistake")' in frames[1].line
+    # a call that does not bind is Python's own TypeError, raised at the call itself
+    with pytest.raises(TypeError, match="width") as info:
+        Broken()
+    assert all(f.filename == __file__ for f in traceback.extract_tb(info.value.__traceback__))
+
+
+def test_config_capture_without_wrapping(tmp_path):
+    """The outermost call is recorded (varargs, kwargs, defaults); copies keep it; ``__init__`` is the user's own."""
+
+    @register_module
+    class Stack(Module):
+        def __init__(self, *widths: int, act: str = "relu", **extra: int):
+            super().__init__()
+            self.layers = Sequential(*[Linear(widths[i], widths[i + 1]) for i in range(len(widths) - 1)])
+            self.act = act
+
+    assert Stack.__dict__["__init__"].__qualname__.endswith("Stack.__init__")  # not replaced by a wrapper
+    m = Stack(4, 3, 2, act="tanh", depth=1)
+    assert m.get_config() == {"type": "Stack", "args": {"widths": [4, 3, 2], "act": "tanh", "depth": 1}}
+    assert copy.deepcopy(m).get_config() == m.get_config()
+    rebuilt = from_config(json.loads(json.dumps(m.get_config())))
+    assert isinstance(rebuilt, Stack) and rebuilt.act == "tanh" and len(rebuilt.layers) == 2
+
+
 def test_unserialisable_arguments_are_refused():
     @register_module
     class WithFn(Module):

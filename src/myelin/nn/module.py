@@ -6,9 +6,10 @@ key names) and ``load_state_dict()`` for free.
 
 Two Myelin additions:
 
-* **Configs.** ``Module.__init_subclass__`` wraps every subclass's ``__init__`` so the outermost
-  constructor call records its arguments; ``get_config()`` turns them into JSON and
-  :func:`myelin.nn.from_config` rebuilds the model from registered classes only.
+* **Configs.** ``Module.__new__`` records the constructor's arguments (bound to the class's
+  ``__init__`` signature) before ``__init__`` runs, so no wrapper stands between a user's call and
+  their ``__init__``; ``get_config()`` turns them into JSON and :func:`myelin.nn.from_config`
+  rebuilds the model from registered classes only.
 * **Places.** Every module knows its dotted path in the model (``'features.0'``). The first parent
   a module is attached to owns it and sets its ``_path`` (again whenever its own path changes:
   wrapping a model in another one updates every path below). Later containers that share the
@@ -30,7 +31,7 @@ from ..core.tensor import Tensor
 from ._hooks import BackwardHookTracker, RemovableHandle, wrap_input
 from ._state import IncompatibleKeys, LoadStateDictError, load_arrays
 from .parameter import Parameter
-from .registry import ConfigError, encode_value, recording_init, register_module, registered_name
+from .registry import ConfigError, encode_value, init_args, register_module, registered_name
 
 __all__ = ["IncompatibleKeys", "LoadStateDictError", "Module", "RemovableHandle"]
 
@@ -66,11 +67,15 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        init = cls.__dict__.get("__init__")
-        if init is not None and not getattr(init, "_myelin_records_config", False):
-            cls.__init__ = recording_init(init)  # type: ignore[method-assign]
         if cls.__module__.startswith("myelin.") and not cls.__name__.startswith("_"):
             register_module(cls)
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        self = super().__new__(cls)
+        recorded = init_args(cls.__init__, self, args, kwargs)  # the outermost call's arguments
+        if recorded is not None:
+            self.__dict__["_init_args"] = recorded
+        return self
 
     def __init__(self) -> None:
         d = self.__dict__

@@ -22,51 +22,45 @@ __all__ = [
     "encode_value",
     "from_config",
     "get_registered",
+    "init_args",
     "is_module_config",
-    "recording_init",
     "register_module",
     "registered_name",
 ]
 
 
-def recording_init(init: Callable[..., None]) -> Callable[..., None]:
-    """Wrap a subclass ``__init__`` so that the outermost call records its bound arguments."""
+@functools.cache
+def _init_signature(init: Callable[..., None]) -> tuple[inspect.Signature, dict[str, Any]]:
     sig = inspect.signature(init)
-    kinds = {name: p.kind for name, p in sig.parameters.items()}
+    return sig, {name: p.kind for name, p in sig.parameters.items()}
 
-    @functools.wraps(init)
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        d = self.__dict__
-        if "_init_args" in d:  # an inner super().__init__(...) call: the outermost one is recorded
-            init(self, *args, **kwargs)
-            return
-        try:
-            bound = sig.bind(self, *args, **kwargs)
-        except TypeError:
-            init(self, *args, **kwargs)  # let Python raise its own error for the bad call
-            return
-        bound.apply_defaults()
-        recorded: dict[str, Any] = {}
-        for i, (name, value) in enumerate(bound.arguments.items()):
-            if i == 0:
-                continue  # self
-            kind = kinds[name]
-            if kind is inspect.Parameter.VAR_POSITIONAL:
-                recorded[name] = list(value)
-            elif kind is inspect.Parameter.VAR_KEYWORD:
-                recorded.update(value)
-            else:
-                # shallow copies, so that mutating a list or dict after construction changes nothing
-                recorded[name] = list(value) if type(value) is list else dict(value) if type(value) is dict else value
-        d["_init_args"] = recorded
-        try:
-            init(self, *args, **kwargs)
-        except BaseException:
-            d.pop("_init_args", None)
-            raise
 
-    __init__._myelin_records_config = True  # type: ignore[attr-defined]
-    return __init__
+def init_args(init: Callable[..., None], instance: Any, args: tuple, kwargs: dict) -> dict[str, Any] | None:
+    """The arguments of ``init(instance, *args, **kwargs)`` by name, defaults filled in (None when they
+    do not bind: the ``__init__`` call then raises Python's own error).
+
+    ``Module.__new__`` records them before ``__init__`` runs, so nothing wraps a user's ``__init__``
+    and an error raised inside it shows the user's own frames only.
+    """
+    sig, kinds = _init_signature(init)
+    try:
+        bound = sig.bind(instance, *args, **kwargs)
+    except TypeError:
+        return None
+    bound.apply_defaults()
+    recorded: dict[str, Any] = {}
+    for i, (name, value) in enumerate(bound.arguments.items()):
+        if i == 0:
+            continue  # self
+        kind = kinds[name]
+        if kind is inspect.Parameter.VAR_POSITIONAL:
+            recorded[name] = list(value)
+        elif kind is inspect.Parameter.VAR_KEYWORD:
+            recorded.update(value)
+        else:
+            # shallow copies, so that mutating a list or dict after construction changes nothing
+            recorded[name] = list(value) if type(value) is list else dict(value) if type(value) is dict else value
+    return recorded
 
 
 class ConfigError(ValueError):
