@@ -1,4 +1,5 @@
-"""Map-style data sets: :class:`Dataset`, :class:`TensorDataset`, :class:`Subset`, :func:`random_split`.
+"""Data sets: :class:`Dataset`, :class:`TensorDataset`, :class:`Subset`, :class:`ConcatDataset`,
+:class:`IterableDataset` and :func:`random_split`.
 
 A data set is anything with ``__len__`` and ``__getitem__(i)``. Array-backed data sets
 (:class:`TensorDataset`, and :class:`Subset` of one) let :class:`~myelin.data.DataLoader`
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Dataset", "Subset", "TensorDataset", "random_split", "to_numpy"]
+__all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split", "to_numpy"]
 
 
 def to_numpy(x: Any) -> np.ndarray:
@@ -39,6 +40,26 @@ class Dataset:
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    def __add__(self, other: Any) -> ConcatDataset:
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: override ``__iter__`` (the DataLoader reads it in the main process)."""
+
+    def __iter__(self) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index: int) -> Any:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing")
+
+
+def _item(array: np.ndarray, index: Any) -> Any:
+    """Row ``index`` of ``array`` as a tensor (as PyTorch's TensorDataset gives), without a copy."""
+    from .dataloader import to_batch_tensor
+
+    return to_batch_tensor(np.asarray(array[index]))
 
 
 class TensorDataset(Dataset):
@@ -68,8 +89,9 @@ class TensorDataset(Dataset):
                 )
         self.arrays: tuple[np.ndarray, ...] = converted
 
-    def __getitem__(self, index: int) -> tuple[np.ndarray, ...]:
-        return tuple(a[index] for a in self.arrays)
+    def __getitem__(self, index: int) -> tuple[Any, ...]:
+        """Row ``index`` of every array, as tensors (float32 features, int64 labels: as the batches)."""
+        return tuple(_item(a, index) for a in self.arrays)
 
     def __len__(self) -> int:
         return len(self.arrays[0])
@@ -111,6 +133,34 @@ class Subset(Dataset):
         return f"Subset({len(self)} of {self.dataset!r})"
 
 
+class ConcatDataset(Dataset):
+    """The samples of several data sets one after another."""
+
+    def __init__(self, datasets: Sequence[Any]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: expected at least one data set, received none")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset: an IterableDataset cannot be concatenated by index")
+        self.cumulative_sizes: list[int] = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index: int) -> Any:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+            index += n
+        if index >= n:
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][index - start]
+
+
 def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
     """Turn ``lengths`` (ints summing to ``n`` or fractions summing to 1) into ints."""
     values = list(lengths)
@@ -136,18 +186,22 @@ def _split_lengths(n: int, lengths: Sequence[int | float]) -> list[int]:
     return counts
 
 
-def random_split(dataset: Any, lengths: Sequence[int | float], seed: int | None = None) -> list[Subset]:
+def random_split(dataset: Any, lengths: Sequence[int | float], generator: Any = None, seed: int | None = None
+                 ) -> list[Subset]:
     """Split ``dataset`` into non-overlapping random :class:`Subset` s of the given lengths.
 
     Args:
         dataset: any data set of length ``N``.
         lengths: ints summing to ``N``, or fractions summing to 1 (the remainder of the rounding
             goes round-robin to the first parts, like PyTorch).
-        seed: seeds the permutation; ``None`` draws from :func:`myelin.random.get_rng`.
+        generator: a :class:`myelin.Generator` to draw the permutation from (as PyTorch).
+        seed: seeds the permutation; with neither, it is drawn from :func:`myelin.random.get_rng`.
     """
     n = len(dataset)
     counts = _split_lengths(n, lengths)
-    if seed is None:
+    if generator is not None:
+        rng = getattr(generator, "rng", generator)
+    elif seed is None:
         from ..random import get_rng
 
         rng = get_rng()
