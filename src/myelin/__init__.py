@@ -193,6 +193,7 @@ _LAZY = {
     "load_weights": ("myelin.io", "load_weights"),
     "ModelFileError": ("myelin.io", "ModelFileError"),
     "summary": ("myelin.monitor", "summary"),
+    "trace": ("myelin.monitor", "trace"),
     # myelin.random imports numpy.random (~10 ms): only when randomness is first asked for
     "manual_seed": ("myelin.random", "manual_seed"),
     "get_rng": ("myelin.random", "get_rng"),

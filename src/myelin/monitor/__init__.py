@@ -5,6 +5,7 @@
 - :class:`NeuronMonitor`: a ``fit`` callback that tracks dead and saturated units, activation
   statistics, gradient and weight norms per layer and epoch, and warns in plain words.
 - :func:`confusion_matrix`: class-by-class counts of predictions (used by :mod:`myelin.plot`).
+- :func:`trace`: one forward (and backward) pass with every layer's input, output and gradients.
 
 ``NeuronMonitor`` is imported on first use (it builds on :mod:`myelin.train`).
 """
@@ -16,16 +17,20 @@ from typing import Any
 
 from .stats import NeuronStats, confusion_matrix, neuron_stats
 from .summary import LayerRow, ModelSummary, summary
+from .tracing import LayerRecord, Trace, trace
 
 __all__ = [
+    "LayerRecord",
     "LayerRow",
     "ModelSummary",
     "MonitorWarning",
     "NeuronMonitor",
     "NeuronStats",
+    "Trace",
     "confusion_matrix",
     "neuron_stats",
     "summary",
+    "trace",
 ]
 
 _LAZY = {"NeuronMonitor": "neuron_monitor", "MonitorWarning": "neuron_monitor"}

@@ -125,8 +125,15 @@ class NeuronView:
     @property
     def grad(self) -> np.ndarray | None:
         """Row ``index`` of ``layer.weight.grad`` (``None`` before a backward pass)."""
-        g = self.layer.weight.grad
+        g = _grad_array(self.layer.weight)
         return None if g is None else g[self.index]
+
+    @property
+    def bias_grad(self) -> np.ndarray | None:
+        """The 0-d gradient of the bias entry (``None`` before a backward pass or without bias)."""
+        b = self.layer.bias
+        g = None if b is None else _grad_array(b)
+        return None if g is None else g[self.index, ...]
 
     def __call__(self, x: Any) -> np.ndarray:
         """The weighted sum plus bias for ``x`` of shape ``(in_features,)`` or ``(N, in_features)``."""
@@ -144,4 +151,15 @@ class NeuronView:
         w = np.array2string(self.weight, precision=4, separator=", ", threshold=8, edgeitems=3)
         b = "None" if self.bias is None else f"{float(self.bias):.4g}"
         where = f"{self.layer._describe()} at '{self.layer._location()}'"
-        return f"NeuronView({self.index} of {where}, weight={w}, bias={b})"
+        grads = ""
+        if self.grad is not None:
+            gw = np.array2string(self.grad, precision=4, separator=", ", threshold=8, edgeitems=3)
+            gb = self.bias_grad
+            grads = f", grad={gw}" + ("" if gb is None else f", bias_grad={float(gb):.4g}")
+        return f"NeuronView({self.index} of {where}, weight={w}, bias={b}{grads})"
+
+
+def _grad_array(p: Any) -> np.ndarray | None:
+    """A parameter's gradient as a NumPy array (``.grad`` may be an array or a Tensor), or None."""
+    g = p.grad
+    return g.data if isinstance(g, Tensor) else g
