@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["DeviceError", "check_device", "cpu_device", "device", "is_device"]
+__all__ = ["DeviceError", "check_device", "cpu_device", "device", "is_device", "parse_to"]
 
 _KNOWN = ("cpu", "cuda", "mps", "xpu", "meta", "hip", "xla", "mtia", "privateuseone")
 
@@ -62,7 +62,7 @@ class device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
-    def __enter__(self) -> device:
+    def __enter__(self) -> device:  # noqa: PYI034
         check_device(self, "with device(...)")
         return self
 
@@ -92,3 +92,33 @@ def check_device(value: Any, where: str) -> device:
             f"(it is always 'cpu'), or drop the .to('{dev.type}') / .{dev.type}() call"
         )
     return dev
+
+
+def parse_to(args: tuple, kwargs: dict, where: str) -> tuple[device | None, Any]:
+    """The ``(device, dtype)`` of a PyTorch ``.to(...)`` call: ``to(device)``, ``to(dtype)``,
+    ``to(device, dtype)``, ``to(tensor)`` or keywords; the device must be the CPU.
+
+    ``non_blocking``, ``copy`` and ``memory_format`` are accepted and change nothing.
+    """
+    from .dtypes import as_dtype, is_dtype
+
+    unknown = set(kwargs) - {"device", "dtype", "non_blocking", "copy", "memory_format"}
+    if unknown:
+        raise TypeError(f"{where}() got unexpected keyword argument(s) {', '.join(sorted(unknown))}")
+    dev, dtype = kwargs.get("device"), kwargs.get("dtype")
+    positional = list(args)
+    if len(positional) > 3:
+        raise TypeError(f"{where}(): too many arguments {args!r}")
+    for value in positional:
+        if isinstance(value, bool):  # to(dtype, non_blocking) / to(device, dtype, non_blocking)
+            continue
+        if hasattr(value, "data") and hasattr(value, "dtype") and not is_dtype(value):  # to(other_tensor)
+            dtype = value.dtype
+        elif is_device(value) and not (isinstance(value, str) and is_dtype(value)):
+            dev = value
+        elif is_dtype(value):
+            dtype = value
+        else:
+            raise TypeError(f"{where}(): expected a device ('cpu') or a dtype (myelin.float32 ...), received {value!r}")
+    checked = check_device(dev, where) if dev is not None else None
+    return checked, (None if dtype is None else as_dtype(dtype, where))
