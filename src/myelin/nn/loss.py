@@ -14,7 +14,7 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from . import functional as F
-from ._layers import check_choice, check_float, check_int
+from ._layers import check_bool, check_choice, check_float, check_int
 from .module import Module
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
     "HuberLoss",
+    "KLDivLoss",
     "L1Loss",
     "MSELoss",
     "NLLLoss",
@@ -241,3 +242,24 @@ class BCEWithLogitsLoss(_Loss):
         self._same_shape(input, target)
         return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
+
+
+class KLDivLoss(_Loss):
+    """Kullback-Leibler divergence ``target * (log(target) - input)``, with ``input`` log-probabilities.
+
+    Args (keyword-only): reduction: ``'mean'`` (over all elements), ``'batchmean'`` (sum / batch size: the
+    true KL divergence), ``'sum'`` or ``'none'``. log_target: the target is given as log-probabilities.
+
+    Input: ``(*)``. Target: ``(*)``, the same shape. Output: a scalar, or ``(*)`` with ``reduction='none'``.
+    """
+
+    _defaults: ClassVar[dict[str, Any]] = {"log_target": False}
+
+    def __init__(self, *, reduction: str = "mean", log_target: bool = False) -> None:
+        Module.__init__(self)
+        self.reduction = check_choice("KLDivLoss", "reduction", reduction, (*_REDUCTIONS, "batchmean"))
+        self.log_target = check_bool("KLDivLoss", "log_target", log_target)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        self._same_shape(input, target)
+        return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)

@@ -14,7 +14,7 @@ from ._layers import check_bool, check_float, check_int, int_tuple
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
 
 
 class _BatchNorm(Module):
@@ -177,3 +177,106 @@ class LayerNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+class GroupNorm(Module):
+    """Group normalisation (Wu & He, 2018): each sample's channels in ``num_groups`` groups, each
+    normalised over its channels and positions; independent of the batch size.
+
+    Args:
+        num_groups: divides ``num_channels``. num_channels: ``C``. eps: added to the variance.
+        affine: learn a per-channel ``weight`` (ones) and ``bias`` (zeros).
+
+    Shapes:
+        Input: ``(N, C, *)``. Output: same as the input.
+    """
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True) -> None:
+        super().__init__()
+        self.num_groups = check_int("GroupNorm", "num_groups", num_groups)
+        self.num_channels = check_int("GroupNorm", "num_channels", num_channels)
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels={self.num_channels} must be divisible by "
+                             f"num_groups={self.num_groups}")
+        self.eps = check_float("GroupNorm", "eps", eps, low=0.0, low_open=True)
+        self.affine = check_bool("GroupNorm", "affine", affine)
+        if self.affine:
+            self.weight = Parameter(np.ones((self.num_channels,), dtype=np.float32))
+            self.bias = Parameter(np.zeros((self.num_channels,), dtype=np.float32))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def reset_parameters(self) -> None:
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:
+        shape = input.shape
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            self._shape_error(f"(N, {self.num_channels}, *)", shape)
+        return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared state of the instance-norm layers: ``_BatchNorm``'s, with PyTorch's instance-norm defaults
+    (``affine=False``, ``track_running_stats=False``). Unbatched input ``(C, *)`` is accepted."""
+
+    _spatial = 1
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = False,
+                 track_running_stats: bool = False) -> None:
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+
+    def forward(self, input: Tensor) -> Tensor:
+        shape = input.shape
+        nd = self._spatial + 2
+        if len(shape) not in (nd - 1, nd) or shape[-nd + 1] != self.num_features:
+            self._shape_error(self._shape_text.format(C=self.num_features), shape)
+        unbatched = len(shape) == nd - 1
+        x = input.unsqueeze(0) if unbatched else input
+        factor = 0.1 if self.momentum is None else self.momentum
+        use_input_stats = self.training or not self.track_running_stats
+        try:
+            out = F.instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias, use_input_stats,
+                                  factor, self.eps)
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1])
+        return out.squeeze(0) if unbatched else out
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation over sequences: each sample's channels normalised over their length.
+
+    Args: as :class:`InstanceNorm2d`.
+
+    Shapes:
+        Input: ``(N, C, L)`` or ``(C, L)``. Output: same as the input.
+    """
+
+    _spatial = 1
+    _shape_text = "(N, {C}, L) or ({C}, L)"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation (Ulyanov et al., 2016): each sample's channels normalised over H and W.
+
+    Args:
+        num_features: ``C``. eps: added to the variance. momentum: running-stat update rate.
+        affine: learn per-channel ``weight``/``bias`` (default False, as PyTorch).
+        track_running_stats: keep running stats and use them in eval (default False, as PyTorch).
+
+    Shapes:
+        Input: ``(N, C, H, W)`` or ``(C, H, W)``. Output: same as the input.
+    """
+
+    _spatial = 2
+    _shape_text = "(N, {C}, H, W) or ({C}, H, W)"

@@ -7,11 +7,12 @@ from typing import Any
 
 from ..core.tensor import Tensor
 from ._layers import check_bool
+from .functional import pooling1d as P1
 from .functional._fast import pooling as P
 from .functional._fast.im2col import pair
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool2d", "MaxPool2d"]
+__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
 
 
 def _check_pair(owner: str, name: str, value: Any, minimum: int) -> None:
@@ -186,3 +187,96 @@ class AdaptiveMaxPool2d(_Pool2d):
 
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
+
+
+def _check_one(owner: str, name: str, value: Any, minimum: int) -> None:
+    """Validate an int (or 1-tuple) argument of a 1-D pooling layer."""
+    v = value[0] if isinstance(value, (tuple, list)) and len(value) == 1 else value
+    if isinstance(v, bool) or not isinstance(v, int):
+        raise TypeError(f"{owner}: {name} must be an int, received {value!r}")
+    if v < minimum:
+        raise ValueError(f"{owner}: {name} must be at least {minimum}, received {value!r}")
+
+
+class _Pool1d(_Pool2d):
+    """Shared input check of the 1-D pooling layers."""
+
+    def _run(self, input: Tensor, fn: Callable[[], Any]) -> Any:
+        shape = input.shape
+        if len(shape) not in (2, 3):
+            self._shape_error("(N, C, L) or (C, L)", shape)
+        try:
+            return fn()
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1] + f" (input {tuple(shape)})")
+
+
+class MaxPool1d(_Pool1d):
+    """Max over windows of ``kernel_size`` positions.
+
+    Args:
+        kernel_size: an int. stride: defaults to kernel_size. padding: implicit -inf, at most half the
+        kernel. dilation: spacing of window elements. return_indices: also return the position of each
+        maximum. ceil_mode: round the output length up.
+
+    Shapes:
+        Input: ``(N, C, L)`` or ``(C, L)``. Output: ``(N, C, Lo)``,
+        ``Lo = floor((L + 2*padding - dilation*(k-1) - 1) / stride) + 1`` (ceil with ``ceil_mode``).
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, dilation: Any = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
+        super().__init__()
+        _check_one("MaxPool1d", "kernel_size", kernel_size, 1)
+        if stride is not None:
+            _check_one("MaxPool1d", "stride", stride, 1)
+        _check_one("MaxPool1d", "padding", padding, 0)
+        _check_one("MaxPool1d", "dilation", dilation, 1)
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.dilation = dilation
+        self.return_indices = check_bool("MaxPool1d", "return_indices", return_indices)
+        self.ceil_mode = check_bool("MaxPool1d", "ceil_mode", ceil_mode)
+
+    def forward(self, input: Tensor) -> Any:
+        return self._run(input, lambda: P1.max_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode, self.return_indices
+        ))
+
+    def extra_repr(self) -> str:
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+class AvgPool1d(_Pool1d):
+    """Mean over windows of ``kernel_size`` positions.
+
+    Args:
+        kernel_size: an int. stride: defaults to kernel_size. padding: zeros, at most half the kernel.
+        ceil_mode: round the output length up. count_include_pad: count padded zeros in the divisor.
+
+    Shapes:
+        Input: ``(N, C, L)`` or ``(C, L)``. Output: ``(N, C, Lo)``.
+    """
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0, ceil_mode: bool = False,
+                 count_include_pad: bool = True) -> None:
+        super().__init__()
+        _check_one("AvgPool1d", "kernel_size", kernel_size, 1)
+        if stride is not None:
+            _check_one("AvgPool1d", "stride", stride, 1)
+        _check_one("AvgPool1d", "padding", padding, 0)
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+        self.ceil_mode = check_bool("AvgPool1d", "ceil_mode", ceil_mode)
+        self.count_include_pad = check_bool("AvgPool1d", "count_include_pad", count_include_pad)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._run(input, lambda: P1.avg_pool1d(
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
+        ))
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

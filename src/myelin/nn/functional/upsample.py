@@ -76,7 +76,7 @@ def _sizes(shape: tuple[int, ...], size: Any, scale_factor: Any, recompute: Any,
                                     for f in factors):
         raise ValueError(f"{op}: expected scale_factor as a positive number or {k} of them for input of shape "
                          f"{tuple(shape)}, received {scale_factor!r}")
-    sizes = [int(math.floor(n * float(f))) for n, f in zip(shape[2:], factors)]
+    sizes = [math.floor(n * float(f)) for n, f in zip(shape[2:], factors)]
     if min(sizes) < 1:
         raise ValueError(f"{op}: scale_factor {scale_factor!r} gives an empty output for input {tuple(shape)}")
     return sizes, [None if recompute else float(f) for f in factors]
