@@ -445,3 +445,82 @@ def test_csv_reader_on_hostile_text(tmp_path_factory, text, target):
         return
     assert x.dtype == np.float32 and x.ndim == 2 and len(x) == len(y) and x.shape[1] == len(names)
     assert classes is None or (y.max() < len(classes))
+
+
+# ------------------------------------------------------------------------------------------ issue 20
+
+
+def _small_csv(path: Path, rows: int = 40) -> Path:
+    rng = np.random.default_rng(0)
+    x = rng.random((rows, 4))
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["a", "b", "c", "d", "label"])
+        w.writerows([[*r, int(r[0] > 0.5)] for r in x])
+    return path
+
+
+def test_flags_that_do_not_apply_are_refused(run_dir, tmp_path, capsys):
+    """--target and --data-dir where the data has no columns / no files to find; --target and --limit with a PNG."""
+    table = _small_csv(tmp_path / "t.csv")
+    np.savez(tmp_path / "d.npz", x=np.zeros((4, 2)), y=np.zeros(4))
+    png = tmp_path / "digit.png"
+    png.write_bytes(png_bytes(np.zeros((8, 8), np.uint8)))
+    cases = [
+        (["train", "--target", "label"], ["--target", "the built-in digits"]),
+        (["train", "--data-dir", str(tmp_path)], ["--data-dir", "mnist and fashion-mnist", "the built-in digits"]),
+        (["train", "--data", "mnist", "--target", "label"], ["--target", "mnist"]),
+        (["train", "--data", str(tmp_path / "d.npz"), "--target", "y"], ["--target", "a .npz file"]),
+        (["train", "--data", str(table), "--data-dir", str(tmp_path)], ["--data-dir", "a .csv file"]),
+        (["evaluate", str(run_dir), "--target", "label"], ["--target", "the built-in digits"]),
+        (["evaluate", str(run_dir), "--data-dir", str(tmp_path)], ["--data-dir"]),
+        (["predict", str(run_dir), str(png), "--target", "label"], ["--target", "digit.png is not a .csv file"]),
+        (["predict", str(run_dir), str(png), "--limit", "3"], ["--limit", "digit.png is one image"]),
+    ]
+    for args, fragments in cases:
+        code, _, err = _cli(args + (["--epochs", "1", "--quiet"] if args[0] == "train" else []), capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (args, err)
+        for fragment in fragments:
+            assert fragment in err, (args, err)
+    code, _, err = _cli(["train", "--data", str(table), "--target", "label", "--epochs", "1", "--quiet",
+                         "--no-report", "--out", str(tmp_path / "ok")], capsys)
+    assert code == 0, err  # where they apply, they are taken
+
+
+def test_evaluate_away_from_its_run_says_which_data_it_tried(tmp_path, capsys):
+    """A model file alone (no config.json, no run facts) falls back to digits; the error says so and how to pass data."""
+    from myelin import nn
+
+    alone = tmp_path / "model.safetensors"
+    myelin.save(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2)), alone)
+    code, _, err = _cli(["evaluate", str(alone)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    for fragment in ("digits (the default: no --data was given",
+                     "samples of shape [1, 8, 8] do not fit the model's input [4]", "pass the test data with --data"):
+        assert fragment in err, err
+    code, _, err = _cli(["evaluate", str(alone), "--data", "digits"], capsys)
+    assert code == 2 and err.startswith("myelin evaluate: error: --data digits: samples of shape"), err
+    code, out, err = _cli(["evaluate", str(alone), "--data", str(_small_csv(tmp_path / "t.csv"))], capsys)
+    assert code == 0 and "on 8 samples of" in out, err
+
+
+def test_counts_agree_in_number(tmp_path, capsys):
+    """"after 1 epoch", never "after 1 epochs"."""
+    table = _small_csv(tmp_path / "t.csv")
+    code, out, err = _cli(["train", "--data", str(table), "--epochs", "1", "--quiet", "--no-report", "--out",
+                           str(tmp_path / "one")], capsys)
+    assert code == 0, err
+    assert "after 1 epoch in" in out and "1 epochs" not in out
+    code, out, err = _cli(["train", "--data", str(table), "--epochs", "2", "--no-report", "--out",
+                           str(tmp_path / "two")], capsys)
+    assert code == 0, err
+    assert "after 2 epochs in" in out and "; 2 epochs," in out
+
+
+def test_predict_top_applies_to_one_sample(run_dir, tmp_path, capsys):
+    png = tmp_path / "digit.png"
+    png.write_bytes(png_bytes(np.zeros((8, 8), np.uint8)))
+    code, out, _ = _cli(["predict", str(run_dir), str(png)], capsys)
+    assert code == 0 and out.splitlines()[1].count(": ") == 1 + 10  # "probabilities: " and all ten classes
+    code, out, _ = _cli(["predict", str(run_dir), str(png), "--top", "2"], capsys)
+    assert code == 0 and out.splitlines()[1].count(": ") == 1 + 2

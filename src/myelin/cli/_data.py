@@ -18,7 +18,8 @@ import numpy as np
 
 from ._errors import CLIError
 
-__all__ = ["BUILTIN", "Data", "load_data", "load_inputs", "prepare_inputs", "read_csv", "read_npz"]
+__all__ = ["BUILTIN", "Data", "check_data_options", "load_data", "load_inputs", "prepare_inputs", "read_csv",
+           "read_npz"]
 
 BUILTIN = ("digits", "mnist", "fashion-mnist")
 MAX_CSV_BYTES = 512 * 1024 * 1024
@@ -246,6 +247,22 @@ def load_data(spec: str, data_dir: str | None = None, target: str | None = None,
     if len(x) < 3:
         raise CLIError(f"{path}: expected at least 3 rows to split into train and test, found {len(x)}")
     return _finish(str(path), *_split(x, y, 0.2, seed), classes=classes, notes=["held out 20% of the rows for testing"])
+
+
+def check_data_options(spec: str, data_dir: str | None, target: str | None) -> None:
+    """Refuse ``--data-dir`` and ``--target`` where ``--data spec`` does not use them: a flag that would be
+    silently ignored is a mistake the user should hear about."""
+    key = spec.lower().replace("_", "-")
+    suffix = Path(spec).suffix.lower()
+    if key not in BUILTIN and suffix not in (".npz", ".csv", ".txt"):
+        return  # load_data names the unknown data
+    what = "the built-in digits" if key == "digits" else key if key in BUILTIN else f"a {suffix} file"
+    if data_dir is not None and key not in ("mnist", "fashion-mnist"):
+        raise CLIError(f"--data-dir applies to mnist and fashion-mnist (the folder of their files), not to {what} "
+                       f"(--data {spec}); leave it out")
+    if target is not None and suffix != ".csv":
+        raise CLIError(f"--target names the label column of a CSV file; {what} (--data {spec}) has no columns, "
+                       f"leave it out")
 
 
 def load_inputs(path: Path, target: str | None = None, n_features: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:

@@ -152,9 +152,10 @@ def build_parser() -> Parser:
     p.add_argument("model", metavar="MODEL", help="a model file (model.safetensors) or a run directory")
     p.add_argument("input", metavar="INPUT", help="a .png, .npz or .csv file")
     p.add_argument("--target", metavar="NAME", help="label column of a CSV input (reported as accuracy)")
-    p.add_argument("--top", type=positive_int, metavar="K", default=3, help="classes shown per sample (default: %(default)s)")
-    p.add_argument("--limit", type=non_negative_int, metavar="N", default=20,
-                   help="samples printed for .npz/.csv inputs, 0 for all (default: %(default)s)")
+    p.add_argument("--top", type=positive_int, metavar="K",
+                   help="classes shown per sample (default: 3; for one sample with at most 20 classes: all)")
+    p.add_argument("--limit", type=non_negative_int, metavar="N",
+                   help="samples printed for .npz/.csv inputs, 0 for all (default: 20)")
 
     s = sub.add_parser("summary", help="layers, output shapes and parameter counts of a saved model",
                        description="Layers, output shapes and parameter counts of a saved model.")

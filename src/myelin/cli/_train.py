@@ -9,7 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._data import Data, load_data
+from .._plural import counted
+from ._data import Data, check_data_options, load_data
 from ._errors import CLIError
 from ._files import RUN_FACTS_KEY, json_text, read_run_config, write_json
 from ._models import MODELS, build_preset, preset_for
@@ -147,6 +148,7 @@ def _last(history: dict[str, list[Any]], key: str) -> Any:
 def _prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Data, Any, str]:
     """Settings (with the preset's defaults filled in), the data, and the model."""
     settings = resolve_settings(args)
+    check_data_options(str(settings["data"]), args.data_dir, args.target)
     data = load_data(settings["data"], settings["data_dir"], settings["target"], int(settings["seed"]))
     if data.kind == "text" and args.model is None and settings["model"] == "mlp":
         settings["model"] = "lstm"  # a text file means a character model unless told otherwise
@@ -257,8 +259,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "command": shlex.join(["myelin", *getattr(args, "argv", [])]), "myelin_version": myelin.__version__,
     })
     if not args.quiet:
-        print(f"Training {source} on {data.name}: {len(data.x_train)} training samples of shape "
-              f"{list(data.input_shape)}, {data.num_classes} classes; {settings['epochs']} epochs, "
+        print(f"Training {source} on {data.name}: {counted(len(data.x_train), 'training sample')} of shape "
+              f"{list(data.input_shape)}, {counted(data.num_classes, 'class')}; {counted(settings['epochs'], 'epoch')}, "
               f"{settings['optimizer']} lr={settings['lr']:g}, batch {settings['batch_size']} -> {run_dir}", flush=True)
         for note in data.notes:
             print(f"note: {note}", flush=True)
@@ -272,14 +274,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     write_json(run_dir / "metrics.json", metrics)
     notes = _pictures(run_dir, _history_dict(history), args)
     if metrics["interrupted"]:
-        print(f"Interrupted after {metrics['epochs']} epochs; saved {run_dir}/model.safetensors. Resume with: "
+        print(f"Interrupted after {counted(metrics['epochs'], 'epoch')}; saved {run_dir}/model.safetensors. Resume with: "
               f"myelin train --resume {run_dir}/checkpoint.safetensors", file=sys.stderr)
         return 130
     if data.kind == "text":
-        print(f"test loss {metrics['test_loss']:.4f} nats/char after {metrics['epochs']} epochs ({seconds:.1f} s)")
+        print(f"test loss {metrics['test_loss']:.4f} nats/char after {counted(metrics['epochs'], 'epoch')} ({seconds:.1f} s)")
     else:
         print(f"test accuracy {100 * metrics['test_accuracy']:.2f}% (test loss {metrics['test_loss']:.4f}) after "
-              f"{metrics['epochs']} epochs in {seconds:.1f} s")
+              f"{counted(metrics['epochs'], 'epoch')} in {seconds:.1f} s")
     for note in notes:
         print(note)
     print(f"run saved to {run_dir}")

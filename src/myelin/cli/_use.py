@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from ._data import load_data, load_inputs
+from .._plural import counted
+from ._data import check_data_options, load_data, load_inputs
 from ._errors import CLIError
 from ._files import load_model_file
 
@@ -81,6 +82,25 @@ def _conform(x: np.ndarray, shape: tuple[int, ...], where: str) -> np.ndarray:
     raise CLIError(f"{where}: samples of shape {list(x.shape[1:])} do not fit the model's input {list(shape)}")
 
 
+def _data_source(args: argparse.Namespace, settings: dict[str, Any], spec: str) -> str:
+    """Which data ``evaluate`` read, and why: the user's ``--data``, the run's, or the default."""
+    if args.data:
+        return f"--data {spec}"
+    if settings.get("data") is not None:
+        return f"{spec} (the data its run was trained on)"
+    return (f"{spec} (the default: no --data was given, and neither a config.json next to the model nor the model "
+            f"file names its data)")
+
+
+def _test_inputs(x: np.ndarray, model: Any, run: dict[str, Any], source: str) -> np.ndarray:
+    """The test inputs in the model's input shape, or an error that says which data was tried and how to pass other."""
+    try:
+        return _conform(x, infer_input_shape(model, run), source)
+    except CLIError as exc:
+        raise CLIError(f"{exc}; pass the test data with --data (digits, mnist, fashion-mnist, or a .npz or .csv "
+                       f"file)") from None
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Print loss and accuracy of a saved model on a data set's test part."""
     import myelin
@@ -90,19 +110,20 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     spec = args.data or settings.get("data") or "digits"
     data = load_data(spec, args.data_dir or settings.get("data_dir"), args.target or settings.get("target"),
                      int(settings.get("seed", 0) or 0))
-    x = data.x_test if data.kind == "text" else _conform(data.x_test, infer_input_shape(model, run), spec)
+    check_data_options(spec, args.data_dir, args.target)
+    x = data.x_test if data.kind == "text" else _test_inputs(data.x_test, model, run, _data_source(args, settings, spec))
     if data.kind == "text":
         from ._train import _text_loss
 
         result = myelin.evaluate(model, (x, data.y_test), loss=_text_loss, metrics=(), batch_size=args.batch_size)
-        print(f"test loss {result['loss']:.4f} nats/char on {len(x)} windows of {data.name}")
+        print(f"test loss {result['loss']:.4f} nats/char on {counted(len(x), 'window')} of {data.name}")
         return 0
     try:
         result = myelin.evaluate(model, (x, data.y_test), loss="cross_entropy", batch_size=args.batch_size)
     except IndexError as exc:
         raise CLIError(f"{spec} does not fit {path}: {' '.join(str(exc).split())}") from None
-    print(f"test accuracy {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}) on {len(x)} samples "
-          f"of {data.name}")
+    print(f"test accuracy {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}) on "
+          f"{counted(len(x), 'sample')} of {data.name}")
     return 0
 
 
@@ -118,6 +139,11 @@ def cmd_predict(args: argparse.Namespace) -> int:
     inp = Path(args.input).expanduser()
     if not inp.is_file():
         raise FileNotFoundError(f"no input file at {inp}")
+    suffix = inp.suffix.lower()
+    if args.target is not None and suffix != ".csv":
+        raise CLIError(f"--target names the label column of a CSV input; {inp.name} is not a .csv file, leave it out")
+    if args.limit is not None and suffix == ".png":
+        raise CLIError(f"--limit applies to .npz and .csv inputs of many samples; {inp.name} is one image, leave it out")
     shape = infer_input_shape(model, run)
     labels = None
     if inp.suffix.lower() == ".png":
@@ -134,12 +160,16 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if len(x) == 1:
         k = int(pred[0])
         print(f"predicted class: {_class_name(run, k)} (probability {probs[0, k]:.3f})")
-        order = range(probs.shape[1]) if probs.shape[1] <= 20 else np.argsort(-probs[0])[: args.top]
+        if args.top is not None or probs.shape[1] > 20:  # else every class's probability
+            order: Any = np.argsort(-probs[0])[: args.top or 3]
+        else:
+            order = range(probs.shape[1])
         print("probabilities: " + "  ".join(f"{_class_name(run, int(c))}: {probs[0, c]:.3f}" for c in order))
         return 0
-    shown = len(x) if args.limit == 0 else min(args.limit, len(x))
+    limit = 20 if args.limit is None else args.limit
+    shown = len(x) if limit == 0 else min(limit, len(x))
     for i in range(shown):
-        top = np.argsort(-probs[i])[: args.top]
+        top = np.argsort(-probs[i])[: args.top or 3]
         alts = ", ".join(f"{_class_name(run, int(c))} {probs[i, c]:.3f}" for c in top)
         print(f"{i}: {_class_name(run, int(pred[i]))}  ({alts})")
     if shown < len(x):
@@ -147,7 +177,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if labels is not None:
         y = np.asarray(labels).reshape(-1)
         if y.dtype.kind in "iuf" and len(y) == len(pred):
-            print(f"accuracy {100 * float((pred == y.astype(np.int64)).mean()):.2f}% on {len(y)} labelled samples")
+            print(f"accuracy {100 * float((pred == y.astype(np.int64)).mean()):.2f}% on {counted(len(y), 'labelled sample')}")
     return 0
 
 
