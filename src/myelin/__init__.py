@@ -178,7 +178,7 @@ bool_ = bool  # the NumPy spelling, kept for older code
 
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "train", "io", "monitor", "plot", "report", "sklearn",
-    "distributed", "onnx", "cli", "autograd", "random", "core", "utils", "config", "cuda", "backends",
+    "distributed", "onnx", "cli", "autograd", "random", "core", "utils", "config", "cuda", "backends", "viz",
     "accelerator", "dtypes", "functions", "devices",
 }
 
