@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import myelin
-import myelin.nn as nn
+from myelin import nn
 from myelin.devices import DeviceError, parse_to
 
 

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import myelin
-import myelin.nn as nn
-import myelin.optim as optim
+from myelin import nn, optim
 from myelin.io import ModelFileError, read_safetensors, write_safetensors
 
 
