@@ -107,7 +107,7 @@ def test_restore_into_a_mismatched_model_or_optimizer_is_a_model_file_error(tmp_
     with pytest.raises(ModelFileError, match="0.weight"):
         ckpt.restore(nn.Sequential(nn.Linear(5, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)))
     small = nn.Linear(4, 8)
-    with pytest.raises(ModelFileError, match="optimizer state does not fit"):
+    with pytest.raises(ModelFileError, match="optimizer state does not fit|params must list"):
         ckpt.restore(None, optim.Adam(small.parameters()))
     with pytest.raises(ModelFileError, match="no scheduler state"):
         ckpt.restore(None, None, optim.lr_scheduler.StepLR(opt, 1))
@@ -120,4 +120,80 @@ def test_load_checkpoint_of_a_model_file_says_so(tmp_path):
     path = tmp_path / "m.safetensors"
     myelin.save(nn.Linear(2, 2), path)
     with pytest.raises(ModelFileError, match="not a checkpoint"):
+        load_checkpoint(path)
+
+
+# ------------------------------------------------------------------ states that load but would crash training later
+
+
+def _adam_state(model, opt):
+    state = opt.state_dict()
+    return model, opt, state
+
+
+def _bad_optimizer_states():
+    """(label, change to the saved Adam state, expected message)."""
+    def step(v):
+        return lambda st: st["state"][0].__setitem__("step", v)
+
+    return [
+        ("step -1", step(-1), r"optimizer.state.0.step must be an integer >= 0"),
+        ("step x", step("x"), r"optimizer.state.0.step must be a finite number"),
+        ("step nan", step(float("nan")), r"optimizer.state.0.step must be a finite number"),
+        ("int exp_avg", lambda st: st["state"][0].__setitem__("exp_avg", st["state"][0]["exp_avg"].astype(np.int64)),
+         r"optimizer.state.0.exp_avg must be a float array"),
+        ("exp_avg shape", lambda st: st["state"][0].__setitem__("exp_avg", np.zeros(3, np.float32)),
+         r"optimizer.state.0.exp_avg must be a float array of shape \(8, 4\)"),
+        ("missing exp_avg", lambda st: st["state"][0].pop("exp_avg"), r"optimizer.state.0 has .*Adam keeps"),
+        ("inf exp_avg_sq", lambda st: st["state"][0]["exp_avg_sq"].__setitem__((0, 0), np.inf), "NaN or infinite"),
+        ("lr text", lambda st: st["param_groups"][0].__setitem__("lr", "x"), r"param_groups\[0\].lr must be a finite"),
+        ("betas short", lambda st: st["param_groups"][0].__setitem__("betas", [0.9]), r"betas must be a list of 2"),
+    ]
+
+
+@pytest.mark.parametrize("label, change, message", _bad_optimizer_states(), ids=lambda v: v if isinstance(v, str) else "")
+def test_an_optimizer_state_that_would_crash_later_is_refused_at_load(tmp_path, label, change, message):
+    model, opt, _ = _setup()
+    state = opt.state_dict()
+    change(state)
+    ckpt = Checkpoint(model_state=model.state_dict(), optimizer_state=state, source="c.safetensors")
+    fresh = optim.Adam(model.parameters(), lr=0.01)
+    before = {k: v.copy() for k, v in model.state_dict().items()}
+    with pytest.raises(ModelFileError, match=message):
+        ckpt.restore(model, fresh)
+    assert all(np.array_equal(before[k], v) for k, v in model.state_dict().items())  # nothing loaded
+
+
+def test_an_sgd_state_resumed_into_adam_names_the_missing_settings(tmp_path):
+    model, _, _ = _setup()
+    sgd = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    x = myelin.tensor(np.ones((4, 4), np.float32))
+    sgd.zero_grad()
+    myelin.nn.functional.cross_entropy(model(x), np.arange(4) % 3).backward()
+    sgd.step()
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, model, optimizer=sgd)
+    with pytest.raises(ModelFileError, match=r"param_groups\[0\] lacks .*betas.* Adam needs"):
+        load_checkpoint(path).restore(model, optim.Adam(model.parameters()))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda st: st.__setitem__("last_epoch", "x"), r"scheduler.last_epoch must be a finite number"),
+    (lambda st: st.pop("last_epoch"), r"lacks \['last_epoch'\]"),
+    (lambda st: st.__setitem__("gamma", None), r"scheduler.gamma must be a finite number"),
+])
+def test_a_scheduler_state_of_the_wrong_type_is_refused(change, message):
+    model, opt, sched = _setup()
+    state = sched.state_dict()
+    change(state)
+    ckpt = Checkpoint(model_state=model.state_dict(), scheduler_state=state, source="c")
+    with pytest.raises(ModelFileError, match=message):
+        ckpt.restore(None, None, optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5))
+
+
+def test_history_lists_of_unequal_length_are_refused(tmp_path):
+    model, _, _ = _setup()
+    path = tmp_path / "c.safetensors"
+    save_checkpoint(path, model, epoch=2, history={"loss": [1.0, 0.5], "val_loss": [1.0]})
+    with pytest.raises(ModelFileError, match="history lists differ in length"):
         load_checkpoint(path)

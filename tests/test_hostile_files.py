@@ -92,12 +92,16 @@ CONTAINER_CASES = [
     (b"", "truncated: 0 bytes"),
     (b"\x01\x00\x00", "truncated: 3 bytes"),
     (struct.pack("<Q", MAX_HEADER_BYTES + 1) + b"{}", "above the limit"),
-    (struct.pack("<Q", 2**64 - 1), "above the limit"),
+    (struct.pack("<Q", 2**64 - 1), "truncated"),
+    (struct.pack("<Q", 2**64 - 1) + b"x", "not a Myelin model"),
+    (struct.pack("<Q", 2**64 - 1) + b"{", "above the limit"),
+    (b"a,b,label\n1,2,0\n3,4,1\n", "not a Myelin model, weights, checkpoint or safetensors file"),
     (_file({}, length=500), "runs past the end"),
     (_file(None, raw_header=b'{"a\xff": 1}'), "not UTF-8"),
     (_file(None, raw_header=b"{not json"), "not valid JSON"),
-    (_file(None, raw_header=b"[" * 100_000 + b"]" * 100_000), "JSON"),
-    (_file([1, 2]), "JSON list, expected an object"),
+    (_file(None, raw_header=b"[" * 100_000 + b"]" * 100_000), "not a Myelin model"),
+    (_file(None, raw_header=b"{" * 100_000 + b"}" * 100_000), "JSON"),
+    (_file([1, 2]), "not a Myelin model"),
     (_file({"w": {**W, "dtype": "F128"}}, b"\0" * 8), "unknown dtype 'F128'"),
     (_file({"w": {**W, "dtype": ["F32"]}}, b"\0" * 8), "unknown dtype"),
     (_file({"w": {**W, "dtype": "F8_E4M3"}}, b"\0" * 8), "not supported"),
@@ -120,7 +124,7 @@ CONTAINER_CASES = [
     (_file({"__metadata__": {"a": 1}}), "__metadata__"),
     (_file({"__metadata__": [1]}), "__metadata__"),
     (_file({"b": {"dtype": "BOOL", "shape": [2], "data_offsets": [0, 2]}}, b"\x01\x07"), "BOOL values"),
-    (pickle.dumps({"w": np.zeros(2)}), "header length|truncated|runs past"),
+    (pickle.dumps({"w": np.zeros(2)}), "not a Myelin model"),
 ]
 
 

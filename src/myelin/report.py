@@ -62,13 +62,20 @@ pre{background:#f6f8fa;padding:10px;border-radius:6px;overflow-x:auto;font-size:
 _esc = html.escape
 
 
+_MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
 def _read_json(path: Path, notes: list[str]) -> Any:
+    """A run file's JSON, or ``None`` with a note (missing, too big, unreadable, nested too deeply)."""
     if not path.is_file():
         return None
     try:
+        if path.stat().st_size > _MAX_JSON_BYTES:
+            notes.append(f"{path.name} is larger than {_MAX_JSON_BYTES >> 20} MB; not read")
+            return None
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as err:
-        notes.append(f"could not read {path.name}: {err}")
+    except (OSError, ValueError, RecursionError) as err:
+        notes.append(f"could not read {path.name}: {type(err).__name__}: {err}")
         return None
 
 
@@ -242,14 +249,16 @@ def _class_names(config: Mapping[str, Any] | None, n: int) -> list[str] | None:
 
 def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, Any] | None,
                figures: _Figures) -> str:
+    from .io.limits import hint, limit
+    from .io.npz import read_npz
     from .monitor.stats import confusion_matrix
 
     path = run_dir / "predictions.npz"
     if path.is_file():
-        with np.load(path, allow_pickle=False) as npz:
-            if "y_true" not in npz or "y_pred" not in npz:
-                return _note(f"predictions.npz must hold arrays 'y_true' and 'y_pred' (found {sorted(npz.files)})")
-            y_true, y_pred = npz["y_true"], npz["y_pred"]
+        arrays = read_npz(path)
+        if "y_true" not in arrays or "y_pred" not in arrays:
+            return _note(f"predictions.npz must hold arrays 'y_true' and 'y_pred' (found {sorted(arrays)})")
+        y_true, y_pred = arrays["y_true"], arrays["y_pred"]
         source = "predictions.npz"
     elif model is not None and test_data is not None:
         from .train import predict
@@ -260,6 +269,17 @@ def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, A
         source = "the model on the given test data"
     else:
         return _note("no predictions.npz in the run directory (arrays y_true and y_pred) and no test data given")
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    labels_ok = all(a.dtype.kind in "iub" or (a.dtype.kind == "f" and a.ndim == 2) for a in (y_true, y_pred))
+    if not labels_ok or y_true.ndim != 1 or len(y_true) != len(y_pred):
+        return _note(f"{source}: expected integer labels y_true (N,) and y_pred (N,) or scores (N, C), found "
+                     f"{y_true.dtype} {y_true.shape} and {y_pred.dtype} {y_pred.shape}")
+    classes = max([int(a.max()) + 1 for a in (y_true, y_pred) if a.ndim == 1 and a.size] +
+                  [y_pred.shape[1] if y_pred.ndim == 2 else 0])
+    if min([int(a.min()) for a in (y_true, y_pred) if a.ndim == 1 and a.size] or [0]) < 0 or \
+            classes > limit("MYELIN_MAX_CLASSES"):
+        return _note(f"{source}: labels must lie in [0, {limit('MYELIN_MAX_CLASSES')}) "
+                     f"({hint('MYELIN_MAX_CLASSES')}); no confusion matrix drawn")
     counts = confusion_matrix(y_true, y_pred)
     names = _class_names(config, counts.shape[0])
     from . import plot
@@ -281,9 +301,12 @@ def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, A
 
 
 def _model_section(model: Any, input_shape: Any, figures: _Figures) -> str:
+    from .io.forward_budget import check_forward_budget
     from .monitor.summary import format_bytes, format_shape, summary
 
     notes = []
+    if input_shape is not None:
+        check_forward_budget(model, tuple(input_shape), "model.safetensors")
     try:
         s = summary(model, tuple(input_shape) if input_shape is not None else None)
     except RuntimeError as err:  # the config's input shape does not fit the model: parameters only
@@ -411,11 +434,9 @@ def write_report(run_dir: str | os.PathLike[str], model: Any = None, *, test_dat
         path: where to write (default ``run_dir/report.html``); written atomically.
     """
     page = render_report(run_dir, model, test_data=test_data, input_shape=input_shape, title=title)
+    from .io import atomic_write
+
     target = Path(path) if path is not None else Path(run_dir) / "report.html"
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as f:
+    with atomic_write(target, "w", encoding="utf-8") as f:
         f.write(page)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, target)
     return target

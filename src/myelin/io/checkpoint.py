@@ -36,6 +36,7 @@ from .model_file import (
     build_model,
     check_state_dict,
     parse_config,
+    warn_non_finite,
 )
 from .safetensors_file import read_safetensors, write_safetensors
 
@@ -87,24 +88,28 @@ class Checkpoint:
             raise ModelFileError(f"{self.source}: the checkpoint has no architecture config")
         model = build_model(self.config, self.source, self.model_state)
         check_state_dict(model, self.model_state, self.source)
+        warn_non_finite(self.model_state, self.source)
         return model
 
     def restore(self, model: Any = None, optimizer: Any = None, scheduler: Any = None, rng: bool = True) -> None:
         """Load the saved states into ``model``, ``optimizer``, ``scheduler`` and (``rng``) the library RNG."""
-        if model is not None:
-            check_state_dict(model, self.model_state, self.source)
-        for name, obj, state in (("optimizer", optimizer, self.optimizer_state),
-                                 ("scheduler", scheduler, self.scheduler_state)):
+        from .state_checks import check_optimizer_state, check_scheduler_state
+
+        pairs = (("optimizer", optimizer, self.optimizer_state), ("scheduler", scheduler, self.scheduler_state))
+        for name, obj, state in pairs:  # every state checked before anything is loaded
             if obj is None:
                 continue
             if state is None:
                 raise ModelFileError(f"{self.source}: the checkpoint holds no {name} state")
-            if name == "scheduler":  # schedulers restore attributes: accept only the ones it has
-                unknown = sorted(set(state) - set(obj.state_dict()))
-                if unknown:
-                    raise ModelFileError(
-                        f"{self.source}: the scheduler state has keys {unknown[:5]} that {type(obj).__name__} lacks"
-                    )
+            if name == "scheduler":  # schedulers restore attributes: the same fields, each of its type
+                check_scheduler_state(obj, state, self.source)
+            else:
+                check_optimizer_state(obj, state, self.source)
+        if model is not None:
+            check_state_dict(model, self.model_state, self.source)
+        for name, obj, state in pairs:
+            if obj is None:
+                continue
             try:
                 obj.load_state_dict(state)
             except Exception as exc:  # noqa: BLE001 - a state from a file that does not fit
@@ -312,6 +317,10 @@ def _check_history(history: Any, source: str) -> dict[str, list[Any]]:
         )
         if not ok:
             raise ModelFileError(f"{source}: history[{key!r:.40}] must be a list of numbers")
+    lengths = {key: len(values) for key, values in history.items()}
+    if len(set(lengths.values())) > 1:
+        raise ModelFileError(f"{source}: checkpoint history lists differ in length (one per epoch expected): "
+                             f"{dict(list(lengths.items())[:6])}")
     return history
 
 

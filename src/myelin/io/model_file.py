@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,6 +32,7 @@ __all__ = [
     "load_weights",
     "save",
     "save_weights",
+    "warn_non_finite",
 ]
 
 FORMAT_VERSION = 1
@@ -216,6 +218,15 @@ def check_state_dict(model: Any, tensors: Mapping[str, np.ndarray], source: str)
         raise ModelFileError(f"{source}: weights do not fit the architecture: {type(exc).__name__}: {exc}") from None
 
 
+def warn_non_finite(tensors: Mapping[str, np.ndarray], source: str) -> list[str]:
+    """Warn (``RuntimeWarning``) when float tensors hold NaN or infinite values; returns their names."""
+    bad = [k for k, v in tensors.items() if np.asarray(v).dtype.kind == "f" and not np.isfinite(v).all()]
+    if bad:
+        warnings.warn(f"{source}: the weights hold NaN or infinite values in {len(bad)} tensor(s) {bad[:3]}; "
+                      "the model's outputs will be NaN", RuntimeWarning, stacklevel=3)
+    return bad
+
+
 def load(path: PathLike) -> Any:
     """Rebuild the model saved by :func:`save` (or from a checkpoint that carries its config).
 
@@ -237,6 +248,7 @@ def load(path: PathLike) -> Any:
     config = parse_config(metadata[KEY_CONFIG], source)
     model = build_model(config, source, tensors)
     check_state_dict(model, tensors, source)
+    warn_non_finite(tensors, source)
     eval_ = getattr(model, "eval", None)
     if callable(eval_):
         eval_()

@@ -18,8 +18,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import IO, Any, BinaryIO
@@ -27,10 +29,12 @@ from typing import IO, Any, BinaryIO
 import numpy as np
 
 from .errors import ModelFileError
+from .limits import hint, limit
 
 __all__ = [
     "MAX_HEADER_BYTES",
     "atomic_write",
+    "clean_stale_temporaries",
     "dumps",
     "loads",
     "read_metadata",
@@ -38,8 +42,10 @@ __all__ = [
     "write_safetensors",
 ]
 
-#: Headers above this size are refused before they are read (the safetensors package uses the same bound).
+#: Headers above this size are refused before they are read (the safetensors package uses the same bound;
+#: ``MYELIN_MAX_HEADER_BYTES`` changes it, see :mod:`myelin.io.limits`).
 MAX_HEADER_BYTES = 100_000_000
+_SPARSE_MIN_BYTES = 64 * 1024 * 1024  # files above this that are mostly holes are refused before reading
 _MAX_NDIM = 64  # NumPy's limit
 
 # safetensors dtype name -> little-endian NumPy dtype. BF16 is read as raw 16-bit words and widened.
@@ -82,7 +88,8 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", **open_kwargs: 
         perms = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         perms = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    clean_stale_temporaries(directory, os.path.basename(target))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.{os.getpid()}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, mode, **open_kwargs) as f:
             yield f
@@ -106,6 +113,58 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb", **open_kwargs: 
         pass
     finally:
         os.close(dir_fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists but belongs to someone else
+        return True
+    return True
+
+
+# ``.<name>.<pid>.<random>.tmp`` (atomic_write), ``.<name>.tmp<pid>[.png]`` (older writers, plots),
+# ``.<name>.<pid>.<random>.part`` (downloads)
+_TEMP = re.compile(r"^\.(?P<name>.+?)\.(?:(?P<pid>\d+)\.[A-Za-z0-9_]+\.(?:tmp|part)|tmp(?P<pid2>\d+)(?:\.png)?)$")
+_STALE_UNOWNED_SECONDS = 3600.0
+
+
+def clean_stale_temporaries(directory: str | os.PathLike[str], name: str | None = None) -> list[str]:
+    """Remove temporary files of Myelin's own naming in ``directory`` left by a killed process.
+
+    A temporary is stale when the process id in its name no longer runs (or, for names without
+    one, when it is over an hour old). ``name`` limits the cleaning to the temporaries of that
+    file. Returns the paths removed; errors are ignored (best effort).
+    """
+    removed: list[str] = []
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return removed
+    now = time.time()
+    for entry in entries:
+        if not entry.startswith("."):
+            continue
+        match = _TEMP.match(entry)
+        if match is None or (name is not None and match.group("name") != name):
+            continue
+        path = os.path.join(directory, entry)
+        pid = match.group("pid") or match.group("pid2")
+        try:
+            if pid is not None:
+                stale = not _pid_alive(int(pid))
+            else:  # pragma: no cover - the regex always captures a pid
+                stale = now - os.stat(path).st_mtime > _STALE_UNOWNED_SECONDS
+            if stale and stat.S_ISREG(os.lstat(path).st_mode):
+                os.unlink(path)
+                removed.append(path)
+        except (OSError, ValueError):
+            continue
+    return removed
 
 
 # ----------------------------------------------------------------------------------------- writing
@@ -214,11 +273,26 @@ def _parse_header(f: BinaryIO, size: int, source: str) -> tuple[dict[str, str], 
     if size < 8:
         raise ModelFileError(f"{source}: truncated: {size} bytes, expected at least 8 (the header length)")
     n = int.from_bytes(_read_exact(f, 8, "header length", source), "little")
-    if n > MAX_HEADER_BYTES:
-        raise ModelFileError(f"{source}: header length {n} is above the limit of {MAX_HEADER_BYTES} bytes")
+    first = f.read(1)
+    if not first:
+        raise ModelFileError(f"{source}: truncated: expected {n} bytes of header, received 0")
+    if first != b"{" or n < 2:  # every safetensors header is a JSON object
+        raise ModelFileError(
+            f"{source}: not a Myelin model, weights, checkpoint or safetensors file (no safetensors header at the "
+            "start; model files are written by myelin.save or myelin train)"
+        )
+    max_header = limit("MYELIN_MAX_HEADER_BYTES")
+    if n > max_header:
+        raise ModelFileError(f"{source}: header length {n} is above the limit of {max_header} bytes "
+                             f"({hint('MYELIN_MAX_HEADER_BYTES')})")
     if 8 + n > size:
-        raise ModelFileError(f"{source}: header length {n} runs past the end of the file ({size} bytes)")
-    raw = _read_exact(f, n, "header", source)
+        raise ModelFileError(f"{source}: truncated or not a safetensors file: header length {n} runs past the end of "
+                             f"the file ({size} bytes)")
+    raw = first + _read_exact(f, n - 1, "header", source)
+    max_tensors = limit("MYELIN_MAX_TENSORS")
+    if raw.count(b"data_offsets") > max_tensors:  # counted before parsing: a huge dict costs seconds and memory
+        raise ModelFileError(f"{source}: header describes more than {max_tensors:,} tensors "
+                             f"({hint('MYELIN_MAX_TENSORS')})")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -315,14 +389,31 @@ def _read_all(f: BinaryIO, size: int, source: str) -> tuple[dict[str, np.ndarray
 
 
 def _open(path: str | os.PathLike[str]) -> tuple[BinaryIO, int, str]:
+    """The file opened for reading, its size and its name; refuses anything but a regular file.
+
+    Opened non-blocking, so a FIFO or a device cannot make the open itself wait forever.
+    """
     source = os.fspath(path)
-    f = open(source, "rb")  # noqa: SIM115 - closed by the caller
+    fd = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        size = os.fstat(f.fileno()).st_size
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else (
+                "a FIFO" if stat.S_ISFIFO(info.st_mode) else "a device or socket")
+            raise ModelFileError(f"{source}: is {kind}, not a regular file")
+        blocks = getattr(info, "st_blocks", None)
+        if blocks is not None and info.st_size > _SPARSE_MIN_BYTES and blocks * 512 < info.st_size // 4:
+            raise ModelFileError(
+                f"{source}: a sparse file ({info.st_size:,} bytes of which {blocks * 512:,} are on disk): "
+                "not a file Myelin wrote; refusing to read its holes into memory"
+            )
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        f = os.fdopen(fd, "rb")
     except BaseException:
-        f.close()
+        os.close(fd)
         raise
-    return f, size, source
+    return f, info.st_size, source
 
 
 def read_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, str]]:
@@ -333,7 +424,10 @@ def read_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
     """
     f, size, source = _open(path)
     with f:
-        return _read_all(f, size, source)
+        try:
+            return _read_all(f, size, source)
+        except MemoryError:
+            raise ModelFileError(f"{source}: its {size:,} bytes of tensors do not fit in memory") from None
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:

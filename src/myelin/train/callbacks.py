@@ -37,6 +37,18 @@ def _resolve_mode(mode: str, monitor: str, owner: str) -> str:
     return mode
 
 
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _check_fields(state: Any, owner: str, fields: tuple[str, ...]) -> None:
+    if not isinstance(state, dict):
+        raise TypeError(f"{owner} state must be an object, received {state!r:.60}")
+    missing = [f for f in fields if f not in state]
+    if missing:
+        raise ValueError(f"{owner} state lacks {missing}")
+
+
 def _finite(value: Any) -> float | None:
     try:
         v = float(value)
@@ -125,12 +137,39 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.wait = int(state["wait"])
-        self.best = float(state["best"])
+        """Restore :meth:`state_dict`'s output; a field of the wrong type raises ``ValueError`` naming it."""
+        _check_fields(state, "EarlyStopping", ("wait", "best", "best_epoch", "stopped_epoch", "best_weights"))
+        wait, best = state["wait"], state["best"]
+        if not _is_int(wait) or wait < 0:
+            raise ValueError(f"EarlyStopping.wait must be an int >= 0, received {wait!r:.40}")
+        if not isinstance(best, (int, float)) or isinstance(best, bool) or math.isnan(best):
+            raise ValueError(f"EarlyStopping.best must be a number, received {best!r:.40}")
+        for key in ("best_epoch", "stopped_epoch"):
+            if state[key] is not None and (not _is_int(state[key]) or state[key] < 0):
+                raise ValueError(f"EarlyStopping.{key} must be an int >= 0 or null, received {state[key]!r:.40}")
+        weights = state["best_weights"]
+        if weights is not None:
+            self._check_weights(weights)
+        self.wait, self.best = int(wait), float(best)
         self.best_epoch = state["best_epoch"]
         self.stopped_epoch = state["stopped_epoch"]
-        self.best_weights = state["best_weights"]
+        self.best_weights = weights
         self._loaded = True
+
+    def _check_weights(self, weights: Any) -> None:
+        if not isinstance(weights, dict) or not all(isinstance(v, np.ndarray) for v in weights.values()):
+            raise ValueError(f"EarlyStopping.best_weights must map names to arrays, received {weights!r:.60}")
+        if self.model is None:
+            return
+        expected = self.model.state_dict()
+        if set(weights) != set(expected):
+            raise ValueError(f"EarlyStopping.best_weights names {sorted(set(weights) ^ set(expected))[:5]} do not "
+                             "match the model's")
+        for key, want in expected.items():
+            got = weights[key]
+            if got.shape != np.shape(want) or got.dtype != np.asarray(want).dtype:
+                raise ValueError(f"EarlyStopping.best_weights[{key!r}] is {got.dtype} {got.shape}, the model's "
+                                 f"{np.asarray(want).dtype} {np.shape(want)}")
 
 
 class ModelCheckpoint(Callback):
@@ -225,8 +264,14 @@ class ModelCheckpoint(Callback):
         return {"best": self.best, "last_path": self.last_path}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.best = state["best"]
-        self.last_path = state["last_path"]
+        """Restore :meth:`state_dict`'s output; a field of the wrong type raises ``ValueError`` naming it."""
+        _check_fields(state, "ModelCheckpoint", ("best", "last_path"))
+        best, last = state["best"], state["last_path"]
+        if best is not None and (not isinstance(best, (int, float)) or isinstance(best, bool) or math.isnan(best)):
+            raise ValueError(f"ModelCheckpoint.best must be a number or null, received {best!r:.40}")
+        if last is not None and not isinstance(last, str):
+            raise ValueError(f"ModelCheckpoint.last_path must be a string or null, received {last!r:.40}")
+        self.best, self.last_path = best, last
         self._loaded = True
 
 

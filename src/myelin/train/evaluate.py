@@ -101,6 +101,12 @@ def run_eval(model: Any, loader: Iterable[Any], loss_fn: Callable[..., Any] | No
             x, y = unpack_batch(batch)
             out = model(x)
             n = len(as_numpy(y))
+            scores = as_numpy(out)
+            if scores.dtype.kind == "f" and not np.isfinite(scores).all():
+                raise ValueError(
+                    f"evaluate: the model's outputs hold NaN or infinite values for samples {count}-{count + n - 1}; "
+                    "check those inputs for NaN/inf (and the weights): no result is reported for them"
+                )
             if loss_fn is not None:
                 total += loss_value(loss_fn(out, y)) * n
             count += n
@@ -126,6 +132,8 @@ def evaluate(model: Any, data: Any, loss: Any = None, metrics: Any = DEFAULT_MET
     """
     loss_fn = resolve_loss(loss) if loss is not None else None
     loader = make_loader(data, batch_size, False, None, "evaluate")
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        raise ValueError("evaluate: received no samples")
     return run_eval(model, loader, loss_fn, metrics_for(metrics, loss))
 
 

@@ -2,7 +2,9 @@
 
 ``verbose``: ``"auto"`` / ``1`` / ``True`` show a live tqdm bar during each epoch when the stream
 (stderr) is a terminal, replaced at the end of the epoch by the epoch's summary line; elsewhere
-(log file, CI, captured output) exactly one summary line per epoch, never a line per step.
+(log file, CI, captured output) one summary line per epoch, never a line per step, plus, during an
+epoch that runs longer than ``interval`` seconds (default 30), one progress line per interval so a
+log never stays silent for minutes.
 ``2`` always prints only the summary lines; ``0`` / ``False`` print nothing.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from typing import IO, Any
 
 __all__ = ["Progress", "format_logs"]
@@ -46,7 +49,8 @@ def _isatty(stream: IO[str]) -> bool:
 class Progress:
     """One epoch at a time: :meth:`epoch_begin`, :meth:`batch_end` per step, :meth:`epoch_end`."""
 
-    def __init__(self, verbose: Any = "auto", epochs: int = 1, stream: IO[str] | None = None) -> None:
+    def __init__(self, verbose: Any = "auto", epochs: int = 1, stream: IO[str] | None = None,
+                 interval: float = 30.0) -> None:
         if isinstance(verbose, bool):
             verbose = int(verbose)
         if verbose not in _VERBOSE:
@@ -60,9 +64,14 @@ class Progress:
         else:
             self.mode = "bar"
         self._bar: Any = None
+        self.interval = float(interval)
+        self._epoch, self._steps, self._done = 0, None, 0
+        self._start = self._last = time.monotonic()
 
     def epoch_begin(self, epoch: int, steps: int | None, initial: int = 0) -> None:
         """Start epoch ``epoch`` (0-based) of ``steps`` batches (``initial`` already done)."""
+        self._epoch, self._steps, self._done = epoch, steps, initial
+        self._start = self._last = time.monotonic()
         if self.mode != "bar":
             return
         try:
@@ -77,9 +86,18 @@ class Progress:
 
     def batch_end(self, mean_loss: float) -> None:
         """One batch done; ``mean_loss`` is the epoch's running mean."""
+        self._done += 1
         if self._bar is not None:
             self._bar.set_postfix_str(f"loss: {_fmt(mean_loss)}", refresh=False)
             self._bar.update(1)
+        elif self.mode == "line":
+            now = time.monotonic()
+            if now - self._last >= self.interval:
+                self._last = now
+                of = f"/{self._steps}" if self._steps else ""
+                self.stream.write(f"Epoch {self._epoch + 1}/{self.epochs} - batch {self._done}{of} - "
+                                  f"loss: {_fmt(mean_loss)} - {now - self._start:.0f}s\n")
+                self.stream.flush()
 
     def epoch_end(self, epoch: int, logs: dict[str, Any]) -> None:
         """Finish the epoch: the bar (if any) is cleared and one summary line is written in its place."""
