@@ -55,3 +55,15 @@ def test_documents_link_inside_the_repository():
             bad += [f"{path.relative_to(ROOT)}: {m}" for m in re.findall(r"\.\./[\w./-]+", text)
                     if not (path.parent / m).resolve().is_relative_to(ROOT)]
     assert not bad, bad
+
+
+def test_no_short_name_means_two_things():
+    """``wd`` was weight data in one file and width in another: such names are spelled out."""
+    ambiguous = {"wd"}
+    bad = []
+    for path in sorted((ROOT / "src").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
+            if name in ambiguous:
+                bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert not bad, bad

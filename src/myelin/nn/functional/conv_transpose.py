@@ -81,20 +81,20 @@ def conv_transpose2d(
         raise ValueError(f"{op}: output_padding {op_} must be smaller than either stride {s} or dilation {d}")
     unbatched = x.ndim == 3
     x4 = x[None] if unbatched else x
-    n, c, h, wd = x4.shape
+    n, c, h, width = x4.shape
     _, og, kh, kw = w.shape
     o, cg = og * g_, c // g_
-    full = (transposed_size(h, kh, s[0], 0, op_[0], d[0]), transposed_size(wd, kw, s[1], 0, op_[1], d[1]))
+    full = (transposed_size(h, kh, s[0], 0, op_[0], d[0]), transposed_size(width, kw, s[1], 0, op_[1], d[1]))
     ho, wo = full[0] - 2 * p[0], full[1] - 2 * p[1]
     if ho < 1 or wo < 1:
-        raise ValueError(f"{op}: padding {p} is too large for input (H, W) = ({h}, {wd}) with kernel ({kh}, {kw}): "
+        raise ValueError(f"{op}: padding {p} is too large for input (H, W) = ({h}, {width}) with kernel ({kh}, {kw}): "
                          f"the output would be ({ho}, {wo})")
-    m = n * h * wd
+    m = n * h * width
     xg = x4.transpose(0, 2, 3, 1).reshape(m, g_, cg).transpose(1, 0, 2)  # (G, M, C/G)
     wm = w.reshape(g_, cg, og, kh, kw).transpose(0, 1, 3, 4, 2).reshape(g_, cg, kh * kw * og)
-    cols = np.matmul(xg, wm).reshape(g_, n, h, wd, kh, kw, og)
+    cols = np.matmul(xg, wm).reshape(g_, n, h, width, kh, kw, og)
     outf = np.zeros((n, full[0], full[1], g_, og), dtype=x.dtype)
-    offsets = [(i, j) + window_slices(i, j, (h, wd), s, d) for i in range(kh) for j in range(kw)]
+    offsets = [(i, j) + window_slices(i, j, (h, width), s, d) for i in range(kh) for j in range(kw)]
     for i, j, sh, sw in offsets:
         outf[:, sh, sw] += cols[:, :, :, :, i, j].transpose(1, 2, 3, 0, 4)
     del cols
@@ -107,7 +107,7 @@ def conv_transpose2d(
         g4 = (grad[None] if unbatched else grad).transpose(0, 2, 3, 1)  # (N, Ho, Wo, O)
         gf = np.zeros((n, full[0], full[1], o), dtype=grad.dtype)
         gf[:, p[0]:p[0] + ho, p[1]:p[1] + wo] = g4
-        gcols = np.empty((g_, n, h, wd, kh, kw, og), dtype=grad.dtype)
+        gcols = np.empty((g_, n, h, width, kh, kw, og), dtype=grad.dtype)
         gfg = gf.reshape(n, full[0], full[1], g_, og)
         for i, j, sh, sw in offsets:
             gcols[:, :, :, :, i, j] = gfg[:, sh, sw].transpose(3, 0, 1, 2, 4)
@@ -115,7 +115,7 @@ def conv_transpose2d(
         gx = gw = gb = None
         if input.requires_grad:
             gxg = np.matmul(gcols, wm.transpose(0, 2, 1))  # (G, M, C/G)
-            gx = gxg.transpose(1, 0, 2).reshape(n, h, wd, c).transpose(0, 3, 1, 2)
+            gx = gxg.transpose(1, 0, 2).reshape(n, h, width, c).transpose(0, 3, 1, 2)
             gx = gx[0] if unbatched else gx
         if weight.requires_grad:
             gwm = np.matmul(xg.transpose(0, 2, 1), gcols)  # (G, C/G, kh*kw*O/G)

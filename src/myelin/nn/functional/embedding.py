@@ -50,10 +50,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_no
         raise ValueError(f"{op}: sparse gradients are not supported; use sparse=False")
     idx = _indices(op, input)
     w = weight
-    wd = w.data
-    if wd.ndim != 2:
-        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), received {tuple(wd.shape)}")
-    n_emb = wd.shape[0]
+    table = w.data
+    if table.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), received {tuple(table.shape)}")
+    n_emb = table.shape[0]
     if padding_idx is not None:
         if not -n_emb <= padding_idx < n_emb:
             raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {n_emb} embeddings")
@@ -62,22 +62,22 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None, max_no
         lo, hi = idx.min(), idx.max()
         if lo < 0 or hi >= n_emb:
             bad = int(lo) if lo < 0 else int(hi)
-            raise IndexError(f"{op}: index {bad} is out of range for {n_emb} embeddings (weight {tuple(wd.shape)})")
+            raise IndexError(f"{op}: index {bad} is out of range for {n_emb} embeddings (weight {tuple(table.shape)})")
     if max_norm is not None:
         rows = np.unique(idx)
-        norms = np.linalg.norm(wd[rows], ord=norm_type, axis=1)
+        norms = np.linalg.norm(table[rows], ord=norm_type, axis=1)
         big = norms > max_norm
         if big.any():
-            wd[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(wd.dtype)
-    out = np.take(wd, idx, axis=0)
+            table[rows[big]] *= (max_norm / (norms[big] + 1e-7))[:, None].astype(table.dtype)
+    out = np.take(table, idx, axis=0)
 
     def backward(g: np.ndarray) -> tuple:
         flat = idx.reshape(-1)
-        rows = g.reshape(-1, wd.shape[1])
+        rows = g.reshape(-1, table.shape[1])
         if scale_grad_by_freq:
             counts = np.bincount(flat, minlength=n_emb)
             rows = rows / counts[flat][:, None].astype(rows.dtype)
-        gw = _scatter_rows(wd.shape, flat, rows)
+        gw = _scatter_rows(table.shape, flat, rows)
         if padding_idx is not None:
             gw[padding_idx] = 0
         return (gw,)

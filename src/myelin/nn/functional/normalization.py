@@ -55,7 +55,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
     b = _affine(op, "bias", bias, (n_ch,), a)
     axes = (0,) + tuple(range(2, a.ndim))
     bshape = (1, n_ch) + (1,) * (a.ndim - 2)
-    wd = None if w is None else w.data.reshape(bshape)
+    gamma = None if w is None else w.data.reshape(bshape)
     parents = (x,) + tuple(p for p in (w, b) if p is not None)
 
     if training or rm is None or rv is None:
@@ -76,7 +76,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
             if rv is not None:
                 rv *= 1 - momentum
                 rv += (momentum * n / (n - 1)) * var.reshape(n_ch)
-        out = xhat * wd if wd is not None else xhat.copy()
+        out = xhat * gamma if gamma is not None else xhat.copy()
         if b is not None:
             out += b.data.reshape(bshape)
 
@@ -85,7 +85,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
             sum_gx = (g * xhat).sum(axis=axes, keepdims=True)
             grads: list = []
             if x.requires_grad:
-                k = invstd * wd if wd is not None else invstd
+                k = invstd * gamma if gamma is not None else invstd
                 gx = xhat * (sum_gx * (-1 / n))
                 gx += g
                 gx -= sum_g * (1 / n)
@@ -105,7 +105,7 @@ def batch_norm(input: Tensor, running_mean: Any, running_var: Any, weight: Tenso
     invstd = (rv + eps).astype(a.dtype, copy=False)
     invstd = (1 / np.sqrt(invstd)).reshape(bshape)
     mean = rm.astype(a.dtype, copy=False).reshape(bshape)
-    scale = invstd * wd if wd is not None else invstd
+    scale = invstd * gamma if gamma is not None else invstd
     shift = -mean * scale
     if b is not None:
         shift = shift + b.data.reshape(bshape)
@@ -189,9 +189,9 @@ def _grouped_norm(op: str, x: Tensor, groups: int, w: Tensor | None, b: Tensor |
     invstd = 1 / np.sqrt(var + eps)
     xhat *= invstd
     cshape = (1, c) + (1,) * (a.ndim - 2)
-    wd = None if w is None else w.data.reshape(cshape)
+    gamma = None if w is None else w.data.reshape(cshape)
     xh = xhat.reshape(a.shape)
-    out = xh * wd if wd is not None else xh.copy()
+    out = xh * gamma if gamma is not None else xh.copy()
     if b is not None:
         out += b.data.reshape(cshape)
     axes = (0,) + tuple(range(2, a.ndim))
@@ -200,7 +200,7 @@ def _grouped_norm(op: str, x: Tensor, groups: int, w: Tensor | None, b: Tensor |
     def backward(g: np.ndarray) -> tuple:
         grads: list = []
         if x.requires_grad:
-            dxhat = (g * wd if wd is not None else g).reshape(n, groups, -1)
+            dxhat = (g * gamma if gamma is not None else g).reshape(n, groups, -1)
             gx = xhat * (dxhat * xhat).mean(axis=2, keepdims=True)
             gx += dxhat.mean(axis=2, keepdims=True)
             np.subtract(dxhat, gx, out=gx)

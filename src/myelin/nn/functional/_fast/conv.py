@@ -112,9 +112,9 @@ def conv2d(
     unbatched = x.ndim == 3
     if unbatched:
         x = x[None]
-    n, _, h, wd = x.shape
+    n, _, h, width = x.shape
     o, cg, kh, kw = w.shape
-    stride_, dilation_, pads, (ho, wo) = _geometry((h, wd), (kh, kw), stride, padding, dilation, op)
+    stride_, dilation_, pads, (ho, wo) = _geometry((h, width), (kh, kw), stride, padding, dilation, op)
     if _REFERENCE.enabled:
         return reference.conv2d(input, weight, bias, stride_, padding, dilation_, int(groups))
     g_, m = int(groups), n * ho * wo
@@ -136,7 +136,7 @@ def conv2d(
         dxp, gw = kernel_backward(g2, input.requires_grad, weight.requires_grad)
         gx = None
         if dxp is not None:
-            gx = dxp[:, pads[0]:pads[0] + h, pads[2]:pads[2] + wd].transpose(0, 3, 1, 2)
+            gx = dxp[:, pads[0]:pads[0] + h, pads[2]:pads[2] + width].transpose(0, 3, 1, 2)
             if unbatched:
                 gx = gx[0]
         return (gx, gw) if bias is None else (gx, gw, gb)
