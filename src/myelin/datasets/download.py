@@ -12,6 +12,7 @@ import http.client
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -105,8 +106,12 @@ def download(
         url: an ``http://`` or ``https://`` address.
         dest: final path; its directory is created if needed.
         sha256: expected hex digest; ``None`` skips the check (only for trusted sources).
-        timeout: seconds for the connection and for each read.
+        timeout: seconds for the WHOLE download (connection, every read, all bytes): a server that
+            trickles bytes cannot keep it going past this bound. Default 30 s per download, or 300 s
+            when ``max_bytes`` is above 10 MB.
         max_bytes: abort when the body is larger than this.
+
+    Directories created for ``dest`` are removed again when the download fails.
 
     Raises:
         ChecksumError: the digest differs (no file is left behind).
@@ -116,52 +121,93 @@ def download(
     if scheme not in ("http", "https"):
         raise ValueError(f"download: expected an http(s) URL, received {url!r}")
     dest = Path(dest)
+    deadline = time.monotonic() + timeout
+    created = _missing_dirs(dest.parent)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
     except OSError as exc:
+        _remove_empty(created)
         raise DownloadError(f"download: cannot write into {dest.parent}: {exc}") from exc
     tmp = Path(tmp_name)
     try:
-        digest = hashlib.sha256()
-        request = urllib.request.Request(url, headers={"User-Agent": "myelin"})
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-            if max_bytes is not None and total is not None and total > max_bytes:
-                raise DownloadError(f"download: {url} announces {total} bytes, expected at most {max_bytes}")
-            bar = _progress_bar(total, dest.name)
-            received = 0
-            try:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    received += len(chunk)
-                    if max_bytes is not None and received > max_bytes:
-                        raise DownloadError(f"download: {url} sent more than the expected {max_bytes} bytes")
-                    digest.update(chunk)
-                    out.write(chunk)
-                    if bar is not None:
-                        bar.update(len(chunk))
-            finally:
-                if bar is not None:
-                    bar.close()
-            if total is not None and received != total:
-                raise DownloadError(f"download: {url} sent {received} bytes, announced {total}")
-            out.flush()
-            os.fsync(out.fileno())
-        actual = digest.hexdigest()
-        if sha256 is not None and actual != sha256.lower():
-            raise ChecksumError(f"download: sha256 mismatch for {url}: expected {sha256.lower()}, received {actual}")
+        _fetch(url, fd, deadline, timeout, max_bytes, dest.name, sha256)
         os.replace(tmp, dest)
     except DownloadError:
         tmp.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
     except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
         tmp.unlink(missing_ok=True)
-        raise DownloadError(f"download: {url} failed: {exc}") from exc
+        _remove_empty(created)
+        if isinstance(exc, urllib.error.HTTPError):
+            reason: object = f"HTTP {exc.code} {exc.reason}"
+        else:
+            reason = getattr(exc, "reason", None) or exc
+        raise DownloadError(f"download: {url} failed: {reason}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
+        _remove_empty(created)
         raise
     return dest
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """The directories ``folder.mkdir(parents=True)`` would create, deepest first."""
+    missing = []
+    for d in (folder, *folder.parents):
+        if d.exists():
+            break
+        missing.append(d)
+    return missing
+
+
+def _remove_empty(dirs: list[Path]) -> None:
+    for d in dirs:  # deepest first; stops at the first one that is not empty
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
+def _fetch(url: str, fd: int, deadline: float, timeout: float, max_bytes: int | None, name: str,
+           sha256: str | None) -> None:
+    """Stream ``url`` into ``fd``, checking the deadline after every read and the digest at the end."""
+    digest = hashlib.sha256()
+    request = urllib.request.Request(url, headers={"User-Agent": "myelin"})
+    with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=timeout) as response:
+        length = response.headers.get("Content-Length")
+        total = int(length) if length and length.isdigit() else None
+        if max_bytes is not None and total is not None and total > max_bytes:
+            raise DownloadError(f"download: {url} announces {total} bytes, expected at most {max_bytes}")
+        bar = _progress_bar(total, name)
+        received = 0
+        read = getattr(response, "read1", response.read)  # read1: returns what one recv gives, never waits for 1 MiB
+        try:
+            while True:
+                if time.monotonic() > deadline:
+                    raise DownloadError(f"download: {url} took longer than {timeout:g} s in all "
+                                        f"({received:,} bytes received); try again or pass a larger timeout")
+                chunk = read(_CHUNK)
+                if not chunk:
+                    break
+                received += len(chunk)
+                if max_bytes is not None and received > max_bytes:
+                    raise DownloadError(f"download: {url} sent more than the expected {max_bytes} bytes")
+                digest.update(chunk)
+                out.write(chunk)
+                if bar is not None:
+                    bar.update(len(chunk))
+        finally:
+            if bar is not None:
+                bar.close()
+        if total is not None and received != total:
+            raise DownloadError(f"download: {url} sent {received} bytes, announced {total}")
+        out.flush()
+        os.fsync(out.fileno())
+    actual = digest.hexdigest()
+    if sha256 is not None and actual != sha256.lower():
+        raise ChecksumError(f"download: sha256 mismatch for {url}: expected {sha256.lower()}, received {actual}")
 
 
 def download_from_mirrors(
@@ -177,12 +223,17 @@ def download_from_mirrors(
     Raises:
         DownloadError: every mirror failed; the message lists each failure.
     """
-    failures: list[str] = []
+    failures: list[tuple[str, str]] = []
     for mirror in mirrors:
         url = mirror if mirror.endswith(filename) else mirror.rstrip("/") + "/" + filename
         try:
             return download(url, dest, sha256, timeout=timeout, max_bytes=max_bytes)
         except (DownloadError, ValueError) as exc:
-            failures.append(str(exc))
-    detail = "\n  ".join(failures) if failures else "no mirrors configured"
+            failures.append((url, str(exc).replace(f"download: {url} failed: ", "")))
+    if not failures:
+        raise DownloadError(f"could not download {filename}: no mirrors configured")
+    reasons = {reason for _, reason in failures}
+    if len(reasons) == 1:  # the usual offline case: one reason, said once
+        raise DownloadError(f"could not download {filename} from {len(failures)} mirror(s): {reasons.pop()}")
+    detail = "\n  ".join(f"{url}: {reason}" for url, reason in failures)
     raise DownloadError(f"could not download {filename}:\n  {detail}")

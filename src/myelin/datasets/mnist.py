@@ -73,7 +73,6 @@ MNIST_MIRRORS: list[str] = [
 FASHION_MNIST_MIRRORS: list[str] = [
     "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
-    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
 ]
 
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
@@ -243,13 +242,12 @@ def _load_idx_set(paths: list[Path], flatten: bool) -> tuple[Split, Split]:
 
 
 def _not_found(title: str, name: str, root: PathLike | None, files: Sequence[str], why: str) -> DatasetNotFoundError:
-    searched = "\n".join(
-        f"  {p}" if kind == "npz" else f"  {p}{os.sep}{{{', '.join(files)}}}" for kind, p in _candidates(name, root)
-    )
+    folders = ", ".join(str(d) for d in data_dirs(root))
     return DatasetNotFoundError(
-        f"{title} not found. {why}\nSearched, in order:\n{searched}\n"
-        f"To use local files, put either {name}.npz (uint8 arrays x_train (N, 28, 28), y_train (N,), x_test, y_test) "
-        f"or the four files {', '.join(files)} (gzipped or not) into {data_dirs(root)[0] / name}, "
+        f"{title} is not on disk and {why}\n"
+        f"Looked in: {folders} (for {name}.npz, {name}/ with the IDX files, or the IDX files themselves).\n"
+        f"To use local files, put {name}.npz (uint8 arrays x_train (N, 28, 28), y_train (N,), x_test, y_test) or "
+        f"the four files {', '.join(files)} (gzipped or not) into {data_dirs(root)[0] / name}, "
         "or pass root=<that folder>, or set $MYELIN_DATA to a folder holding them."
     )
 
@@ -275,14 +273,14 @@ def _load(
         if kind == "idx" and (found := _idx_set(path, names)) is not None:
             return _load_idx_set(found, flatten)
     if not download:
-        raise _not_found(title, name, root, names, "download=False.")
+        raise _not_found(title, name, root, names, "downloading is off (download=False).")
     dest = data_dirs(root)[0] / name
     try:
         for filename, (sha256, size) in files.items():
             if not (dest / filename).is_file():
                 download_from_mirrors(filename, mirrors, dest / filename, sha256, timeout=timeout, max_bytes=size)
     except DownloadError as exc:
-        raise _not_found(title, name, root, names, f"The download failed: {exc}") from exc
+        raise _not_found(title, name, root, names, f"the download failed: {exc}.") from exc
     return _load_idx_set([dest / f for f in names], flatten)
 
 
