@@ -20,11 +20,12 @@ __all__ = ["CLIError", "build_parser", "main"]
 
 
 def _commands() -> dict[str, object]:
+    from ._playground import cmd_playground
     from ._train import cmd_train
     from ._use import cmd_evaluate, cmd_predict, cmd_report, cmd_summary
 
     return {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary,
-            "report": cmd_report}
+            "report": cmd_report, "playground": cmd_playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         getattr(parser, "commands", {}).get(args.command, parser).error(f"unrecognized arguments: {' '.join(extra)}")
     args.argv = argv
     if args.command is None:
-        parser.error("missing command: choose one of train, evaluate, predict, summary, report")
+        parser.error("missing command: choose one of train, evaluate, predict, summary, report, playground")
     prog = f"myelin {args.command}"
     try:
         return int(_commands()[args.command](args))  # type: ignore[operator]

@@ -166,5 +166,8 @@ def build_parser() -> Parser:
     r = sub.add_parser("report", help="write report.html for a run directory",
                        description="Write a self-contained HTML report (report.html) for a run directory.")
     r.add_argument("run_dir", metavar="RUN_DIR", help="a directory written by 'myelin train'")
-    parser.commands = {"train": t, "evaluate": e, "predict": p, "summary": s, "report": r}
+    from ._playground import add_playground_parser
+
+    g = add_playground_parser(sub, non_negative_int, positive_float)
+    parser.commands = {"train": t, "evaluate": e, "predict": p, "summary": s, "report": r, "playground": g}
     return parser
