@@ -265,7 +265,7 @@ class PReLU(Module):
         init: the initial slope (PyTorch's default 0.25).
 
     Shapes:
-        Input: ``(N, C, *)``, ``(N, C)`` or ``(C,)`` (channel axis 1, or 0 for 1-D). Output: the same.
+        Input: ``(N, C, *)`` or ``(N, C)`` (any shape with one shared slope). Output: the same.
 
     Attributes:
         weight: ``(num_parameters,)``, filled with ``init``.
@@ -283,10 +283,8 @@ class PReLU(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         shape = input.shape
-        if self.num_parameters != 1:
-            axis = 1 if len(shape) >= 2 else 0
-            if len(shape) == 0 or shape[axis] != self.num_parameters:
-                self._shape_error(f"(N, {self.num_parameters}, *)", shape)
+        if self.num_parameters != 1 and (len(shape) < 2 or shape[1] != self.num_parameters):
+            self._shape_error(f"(N, {self.num_parameters}, *)", shape)
         return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:

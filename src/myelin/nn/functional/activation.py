@@ -401,9 +401,10 @@ def _softmax_dim(dim: int | None, ndim: int, op: str) -> int:
             f"{op}: implicit dimension choice is deprecated (as in PyTorch); pass dim=", UserWarning, stacklevel=3
         )
         dim = 0 if ndim in (0, 1, 3) else 1
-    if ndim == 0 or not -ndim <= dim < ndim:
+    span = max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
+    if not -span <= dim < span:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
-    return dim % ndim
+    return dim % span
 
 
 def _cast(x: Tensor, dtype: Any) -> Tensor:
@@ -415,6 +416,10 @@ def softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tens
     x = _cast(_tensor(input), dtype)
     a = _float(x)
     d = _softmax_dim(dim, a.ndim, "softmax")
+    if a.ndim == 0:
+        return _on_0d(softmax, x, 0)
+    if a.size == 0:  # nothing to normalise (NumPy's max has no identity for an empty axis)
+        return make_node(a.copy(), (x,), lambda g: (np.zeros_like(g),), "softmax")
     out = a - a.max(axis=d, keepdims=True)
     np.exp(out, out=out)
     out /= out.sum(axis=d, keepdims=True)
@@ -432,6 +437,10 @@ def log_softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> 
     x = _cast(_tensor(input), dtype)
     a = _float(x)
     d = _softmax_dim(dim, a.ndim, "log_softmax")
+    if a.ndim == 0:
+        return _on_0d(log_softmax, x, 0)
+    if a.size == 0:  # nothing to normalise (NumPy's max has no identity for an empty axis)
+        return make_node(a.copy(), (x,), lambda g: (np.zeros_like(g),), "log_softmax")
     out = a - a.max(axis=d, keepdims=True)
     lse = np.exp(out).sum(axis=d, keepdims=True)
     out -= np.log(lse, out=lse)
@@ -544,20 +553,22 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``max(0, x) + weight * min(0, x)`` with a learned slope per channel, as ``torch.nn.functional.prelu``.
 
-    Input: ``(N, C, *)`` (or ``(C,)``); weight: ``(1,)`` (one slope shared) or ``(C,)`` (channel axis 1,
-    axis 0 for 1-D input). Output: the input's shape.
+    Input: ``(N, C, *)``, or any shape with one shared slope; weight: ``(1,)`` (one slope shared) or
+    ``(C,)`` (channel axis 1; inputs of fewer than 2 dimensions have one channel, as in PyTorch).
+    Output: the input's shape.
     """
     op = "prelu"
     x = _tensor(input)
     a, w = _float(x), weight.data
     if w.ndim != 1:
         raise ValueError(f"{op}: expected weight of shape (1,) or (C,), received {tuple(w.shape)}")
-    axis = 1 if a.ndim >= 2 else 0
+    axis = 1
     if w.size != 1:
-        if a.ndim == 0 or a.shape[axis] != w.size:
-            raise ValueError(f"{op}: weight has {w.size} slopes but input {tuple(a.shape)} has "
-                             f"{a.shape[axis] if a.ndim else 0} channels (dimension {axis})")
-        wb = w.reshape((-1,) + (1,) * (a.ndim - 1 - axis))
+        channels = a.shape[1] if a.ndim >= 2 else 1
+        if channels != w.size:
+            raise ValueError(f"{op}: weight has {w.size} slopes but input {tuple(a.shape)} has {channels} "
+                             f"channel(s) (dimension 1)")
+        wb = w.reshape((-1,) + (1,) * (a.ndim - 2))
     else:
         wb = w.reshape(()) if a.ndim == 0 else w
     neg = a < 0

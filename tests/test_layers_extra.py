@@ -1,0 +1,399 @@
+"""Layers and functions added for PyTorch parity (issue 16): outputs and every gradient against PyTorch,
+float64 gradchecks, state_dict keys, default inits, configs and errors.
+
+Covers MaxPool1d/AvgPool1d, ConvTranspose1d/2d, Upsample/F.interpolate, GroupNorm, InstanceNorm1d/2d,
+PReLU, Mish, Hardswish, F.pad's modes, F.normalize, F.cosine_similarity, F.kl_div/KLDivLoss and
+nn.utils.parameters_to_vector / vector_to_parameters. (Attention is in test_attention.py.)
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import myelin
+import myelin.nn.functional as F
+from conftest import assert_close
+from myelin import nn
+from myelin.autograd.gradcheck import gradcheck
+from myelin.nn.utils import parameters_to_vector, vector_to_parameters
+
+
+def _grad(t):
+    g = t.grad
+    return g.data if isinstance(g, myelin.Tensor) else g
+
+
+def _parity(torch, ours, theirs, arrays, rng, rtol=1e-5, atol=1e-6, grads=None):
+    """Run ``ours(*tensors)`` and ``theirs(*torch_tensors)``; compare outputs and the gradients of the
+    float inputs (``grads``: which positions need one; default all float arrays)."""
+    grads = [a.dtype.kind == "f" for a in arrays] if grads is None else grads
+    ms = [myelin.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
+    ts = [torch.tensor(a, requires_grad=g) for a, g in zip(arrays, grads)]
+    out, ref = ours(*ms), theirs(*ts)
+    assert out.shape == tuple(ref.shape), (out.shape, tuple(ref.shape))
+    assert out.dtype == arrays[0].dtype
+    assert_close(out, ref, rtol, atol, "output")
+    g = rng.standard_normal(ref.shape).astype(arrays[0].dtype)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    for i, (m, t, need) in enumerate(zip(ms, ts, grads)):
+        if need:
+            assert_close(_grad(m), t.grad, rtol, atol, f"gradient of input {i}")
+
+
+def _module_parity(torch, ours, theirs, x, rng, rtol=1e-4, atol=1e-5, train=True):
+    """Copy ``theirs``' state into ``ours``; compare output, input gradient and every parameter gradient."""
+    sd = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert list(ours.state_dict()) == list(sd)
+    ours.load_state_dict(sd)
+    ours.train(train)
+    theirs.train(train)
+    xm, xt = myelin.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, ref = ours(xm), theirs(xt)
+    assert_close(out, ref, rtol, atol, "output")
+    g = rng.standard_normal(tuple(ref.shape)).astype(np.float32)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    assert_close(_grad(xm), xt.grad, rtol, atol, "input gradient")
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(_grad(p), tp[name].grad, rtol, atol, f"gradient of {name}")
+    for name, b in theirs.named_buffers():
+        assert_close(ours.state_dict()[name], b, rtol, atol, f"buffer {name}")
+
+
+def _x(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------- 1-D pooling
+POOL1D = [
+    {"kernel_size": 2},
+    {"kernel_size": 3, "stride": 2, "padding": 1},
+    {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
+    {"kernel_size": 2, "stride": 3},
+]
+
+
+@pytest.mark.parametrize("kwargs", POOL1D + [{"kernel_size": 3, "stride": 1, "dilation": 2, "padding": 1}])
+@pytest.mark.parametrize("shape", [(2, 3, 11), (3, 8)])
+def test_max_pool1d_matches_torch(torch, rng, kwargs, shape):
+    x = np.round(_x(rng, *shape) * 2)  # ties: the first maximum wins, as in PyTorch
+    _parity(torch, lambda t: F.max_pool1d(t, **kwargs), lambda t: torch.nn.functional.max_pool1d(t, **kwargs), [x],
+            rng)
+    _, idx = F.max_pool1d(myelin.tensor(x), return_indices=True, **kwargs)
+    _, ridx = torch.nn.functional.max_pool1d(torch.tensor(x), return_indices=True, **kwargs)
+    np.testing.assert_array_equal(idx.data, ridx.numpy())
+
+
+@pytest.mark.parametrize("kwargs", POOL1D + [{"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}])
+def test_avg_pool1d_matches_torch(torch, rng, kwargs):
+    _parity(torch, lambda t: F.avg_pool1d(t, **kwargs), lambda t: torch.nn.functional.avg_pool1d(t, **kwargs),
+            [_x(rng, 2, 3, 11)], rng)
+
+
+def test_pool1d_modules(torch, rng):
+    x = _x(rng, 2, 3, 10)
+    _module_parity(torch, nn.MaxPool1d(3, 2, 1), torch.nn.MaxPool1d(3, 2, 1), x, rng)
+    _module_parity(torch, nn.AvgPool1d(3, 2, 1, count_include_pad=False),
+                   torch.nn.AvgPool1d(3, 2, 1, count_include_pad=False), x, rng)
+    with pytest.raises(ValueError, match=r"MaxPool1d.*expected input \(N, C, L\)"):
+        nn.MaxPool1d(2)(myelin.zeros(2, 3, 4, 5))
+    with pytest.raises(TypeError, match="kernel_size"):
+        nn.AvgPool1d((2, 2))
+
+
+def test_pool1d_gradcheck(rng):
+    x = rng.standard_normal((2, 2, 9))
+    assert gradcheck(lambda t: F.max_pool1d(t, 3, 2, 1), [x])
+    assert gradcheck(lambda t: F.avg_pool1d(t, 3, 2, 1, ceil_mode=True), [x])
+
+
+# ----------------------------------------------------------------------------- transposed convolution
+CONVT = [
+    {},
+    {"stride": 2},
+    {"stride": 2, "padding": 1, "output_padding": 1},
+    {"stride": (2, 3), "padding": (1, 0), "output_padding": (1, 2), "dilation": (1, 2)},
+    {"groups": 2, "stride": 2, "dilation": 2, "output_padding": 1},
+]
+
+
+@pytest.mark.parametrize("kwargs", CONVT)
+@pytest.mark.parametrize("bias", [True, False])
+def test_conv_transpose2d_matches_torch(torch, rng, kwargs, bias):
+    g = kwargs.get("groups", 1)
+    arrays = [_x(rng, 2, 4, 5, 6), _x(rng, 4, 6 // g, 3, 2)] + ([_x(rng, 6)] if bias else [])
+    _parity(torch, lambda *t: F.conv_transpose2d(*t, **kwargs), lambda *t: torch.nn.functional.conv_transpose2d(*t, **kwargs),
+            arrays, rng, 1e-4, 1e-5)
+
+
+def test_conv_transpose_unbatched_and_1d(torch, rng):
+    _parity(torch, lambda *t: F.conv_transpose2d(*t, stride=2), lambda *t: torch.nn.functional.conv_transpose2d(*t, stride=2),
+            [_x(rng, 3, 4, 4), _x(rng, 3, 2, 3, 3)], rng, 1e-4, 1e-5)
+    kw = {"stride": 3, "padding": 1, "output_padding": 2, "dilation": 2}
+    _parity(torch, lambda *t: F.conv_transpose1d(*t, **kw), lambda *t: torch.nn.functional.conv_transpose1d(*t, **kw),
+            [_x(rng, 2, 4, 7), _x(rng, 4, 5, 3), _x(rng, 5)], rng, 1e-4, 1e-5)
+
+
+def test_conv_transpose_gradcheck(rng):
+    args = [rng.standard_normal(s) for s in ((2, 4, 3, 4), (4, 3, 3, 2), (6,))]
+    assert gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, 2, 1, 1, 2, 1), args)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"stride": 2, "padding": 1, "output_padding": 1, "groups": 2},
+                                    {"stride": (1, 2), "dilation": 2, "bias": False}])
+def test_conv_transpose2d_module(torch, rng, kwargs):
+    ours, theirs = nn.ConvTranspose2d(4, 6, 3, **kwargs), torch.nn.ConvTranspose2d(4, 6, 3, **kwargs)
+    assert ours.weight.shape == tuple(theirs.weight.shape)
+    _module_parity(torch, ours, theirs, _x(rng, 2, 4, 5, 6), rng)
+    assert repr(ours) == repr(theirs)
+
+
+def test_conv_transpose_output_size_and_init(torch, rng):
+    m, t = nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1), torch.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1)
+    m.load_state_dict({k: v.detach().numpy() for k, v in t.state_dict().items()})
+    x = _x(rng, 1, 2, 5, 5)
+    out, ref = m(myelin.tensor(x), output_size=(10, 10)), t(torch.tensor(x), output_size=(10, 10))
+    assert out.shape == (1, 3, 10, 10)
+    assert_close(out, ref, 1e-4, 1e-5)
+    with pytest.raises(ValueError, match="output_size"):
+        m(myelin.tensor(x), output_size=(12, 12))
+    m1d = nn.ConvTranspose1d(3, 4, 5, stride=2)
+    assert m1d.weight.shape == (3, 4, 5)
+    # PyTorch's init: kaiming_uniform_(a=sqrt(5)) with fan_in = out_channels/groups * k, so |w| <= 1/sqrt(fan_in)
+    big = nn.ConvTranspose2d(64, 8, 3)
+    bound = 1 / np.sqrt(8 * 9)
+    assert np.abs(big.weight.data).max() <= bound and np.abs(big.weight.data).max() > 0.9 * bound
+    assert np.abs(big.bias.data).max() <= bound
+    with pytest.raises(ValueError, match="output_padding"):
+        nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=1)
+
+
+# ----------------------------------------------------------------------------- interpolation
+INTERP = [
+    ((2, 3, 5, 6), {"scale_factor": 2}),
+    ((2, 3, 5, 6), {"size": (7, 4)}),
+    ((2, 3, 5, 6), {"scale_factor": (0.6, 2.5)}),
+    ((2, 3, 5, 6), {"size": (7, 13), "mode": "bilinear"}),
+    ((2, 3, 5, 6), {"size": (7, 13), "mode": "bilinear", "align_corners": True}),
+    ((2, 3, 5, 6), {"scale_factor": 1.7, "mode": "bilinear"}),
+    ((2, 3, 5, 6), {"scale_factor": 0.5, "mode": "bilinear", "align_corners": True}),
+    ((2, 3, 5, 6), {"scale_factor": 1.7, "mode": "bilinear", "recompute_scale_factor": True}),
+    ((2, 3, 9), {"scale_factor": 1.5, "mode": "linear"}),
+    ((2, 3, 9), {"size": 4, "mode": "nearest-exact"}),
+    ((1, 2, 3, 4, 5), {"size": (4, 5, 7), "mode": "trilinear"}),
+]
+
+
+@pytest.mark.parametrize(("shape", "kwargs"), INTERP)
+def test_interpolate_matches_torch(torch, rng, shape, kwargs):
+    _parity(torch, lambda t: F.interpolate(t, **kwargs), lambda t: torch.nn.functional.interpolate(t, **kwargs),
+            [_x(rng, *shape)], rng)
+
+
+def test_interpolate_gradcheck_and_errors(rng):
+    x = rng.standard_normal((1, 2, 3, 4))
+    assert gradcheck(lambda t: F.interpolate(t, scale_factor=1.5, mode="bilinear"), [x])
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
+        F.interpolate(myelin.tensor(x), size=3, scale_factor=2)
+    with pytest.raises(ValueError, match="align_corners"):
+        F.interpolate(myelin.tensor(x), scale_factor=2, align_corners=True)
+    with pytest.raises(ValueError, match="4-D"):
+        F.interpolate(myelin.zeros(1, 2, 3), scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match="bicubic"):
+        F.interpolate(myelin.tensor(x), scale_factor=2, mode="bicubic")
+
+
+def test_upsample_modules(torch, rng):
+    x = _x(rng, 2, 3, 4, 5)
+    for ours, theirs in [(nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+                         (nn.Upsample(size=(5, 9), mode="bilinear"), torch.nn.Upsample(size=(5, 9), mode="bilinear")),
+                         (nn.UpsamplingBilinear2d(scale_factor=2), torch.nn.UpsamplingBilinear2d(scale_factor=2)),
+                         (nn.UpsamplingNearest2d(size=7), torch.nn.UpsamplingNearest2d(size=7))]:
+        _module_parity(torch, ours, theirs, x, rng)
+    rebuilt = nn.from_config(nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False).get_config())
+    assert rebuilt.mode == "bilinear" and rebuilt.scale_factor == 2.0
+
+
+# ----------------------------------------------------------------------------- normalisation
+@pytest.mark.parametrize(("groups", "shape", "affine"), [(3, (3, 6, 4, 5), True), (1, (2, 4, 7), False),
+                                                         (4, (2, 4, 3, 3), True), (2, (2, 4), True)])
+def test_group_norm_module(torch, rng, groups, shape, affine):
+    ours, theirs = nn.GroupNorm(groups, shape[1], affine=affine), torch.nn.GroupNorm(groups, shape[1], affine=affine)
+    if affine:  # non-trivial affine parameters
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(rng.uniform(0.5, 1.5, shape[1]).astype(np.float32)))
+            theirs.bias.copy_(torch.tensor(rng.standard_normal(shape[1]).astype(np.float32)))
+    _module_parity(torch, ours, theirs, _x(rng, *shape, scale=3.0) + 1, rng)
+
+
+def test_group_norm_gradcheck_and_errors(rng):
+    args = [rng.standard_normal((2, 4, 5)), rng.standard_normal(4), rng.standard_normal(4)]
+    assert gradcheck(lambda x, w, b: F.group_norm(x, 2, w, b), args)
+    with pytest.raises(ValueError, match="divisible"):
+        nn.GroupNorm(3, 4)
+    with pytest.raises(ValueError, match=r"GroupNorm.*expected input \(N, 4, \*\)"):
+        nn.GroupNorm(2, 4)(myelin.zeros(2, 3, 5))
+
+
+@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d"])
+@pytest.mark.parametrize("kwargs", [{}, {"affine": True}, {"track_running_stats": True},
+                                    {"affine": True, "track_running_stats": True, "momentum": 0.3}])
+def test_instance_norm_module(torch, rng, cls, kwargs):
+    shape = (3, 4, 7) if cls == "InstanceNorm1d" else (3, 4, 5, 6)
+    ours, theirs = getattr(nn, cls)(4, **kwargs), getattr(torch.nn, cls)(4, **kwargs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    for train in (True, True, False):  # two training steps update the running stats; eval then uses them
+        _module_parity(torch, ours, theirs, _x(rng, *shape, scale=2.0) + 0.5, rng, train=train)
+    assert ours.affine == theirs.affine and ours.track_running_stats == theirs.track_running_stats
+
+
+def test_instance_norm_unbatched_and_gradcheck(torch, rng):
+    x = _x(rng, 4, 5, 6)
+    out, ref = nn.InstanceNorm2d(4)(myelin.tensor(x)), torch.nn.InstanceNorm2d(4)(torch.tensor(x))
+    assert_close(out, ref, 1e-4, 1e-5)
+    args = [rng.standard_normal((2, 3, 5)), rng.standard_normal(3), rng.standard_normal(3)]
+    assert gradcheck(lambda x, w, b: F.instance_norm(x, weight=w, bias=b), args)
+
+
+# ----------------------------------------------------------------------------- activations
+@pytest.mark.parametrize("name", ["mish", "hardswish"])
+def test_new_activations_match_torch(torch, rng, name):
+    x = _x(rng, 4, 50, scale=4.0)
+    x[0, :6] = [-3.0, 3.0, 0.0, 25.0, -30.0, 20.0]  # the kinks and the softplus threshold
+    _parity(torch, getattr(F, name), getattr(torch.nn.functional, name), [x], rng)
+    module = {"mish": nn.Mish, "hardswish": nn.Hardswish}[name]()
+    assert_close(module(myelin.tensor(x)), getattr(torch.nn.functional, name)(torch.tensor(x)))
+    assert gradcheck(getattr(F, name), [rng.standard_normal((3, 5)) * 2.5])
+
+
+@pytest.mark.parametrize(("num", "shape"), [(1, (3, 4, 5)), (4, (3, 4, 5)), (4, (2, 4)), (1, (3,)), (1, ())])
+def test_prelu_matches_torch(torch, rng, num, shape):
+    ours, theirs = nn.PReLU(num, init=0.2), torch.nn.PReLU(num, init=0.2)
+    with torch.no_grad():
+        theirs.weight.copy_(torch.tensor(rng.uniform(0.0, 0.5, num).astype(np.float32)))
+    _module_parity(torch, ours, theirs, _x(rng, *shape), rng)
+    args = [rng.standard_normal((2, num, 3)), rng.uniform(0.1, 0.5, num)]
+    assert gradcheck(F.prelu, args)
+
+
+def test_prelu_defaults_and_errors():
+    m = nn.PReLU()
+    assert m.weight.shape == (1,) and m.weight.data[0] == np.float32(0.25)
+    assert list(m.state_dict()) == ["weight"]
+    with pytest.raises(ValueError, match=r"PReLU.*expected input \(N, 3, \*\)"):
+        nn.PReLU(3)(myelin.zeros(2, 4))
+
+
+# ----------------------------------------------------------------------------- padding
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate", "circular"])
+@pytest.mark.parametrize(("shape", "pad"), [((2, 3, 5), (2, 1)), ((2, 3, 5, 6), (1, 2, 3, 0)), ((3, 5, 6), (1, 2, 3, 4)),
+                                            ((1, 2, 4, 5, 6), (1, 2, 0, 3, 2, 1))])
+def test_pad_modes_match_torch(torch, rng, mode, shape, pad):
+    _parity(torch, lambda t: F.pad(t, pad, mode=mode), lambda t: torch.nn.functional.pad(t, pad, mode=mode),
+            [_x(rng, *shape)], rng)
+
+
+def test_pad_constant_value_gradcheck_and_errors(torch, rng):
+    x = _x(rng, 2, 3)
+    assert_close(F.pad(myelin.tensor(x), (1, 2, 0, 1), value=2.5),
+                 torch.nn.functional.pad(torch.tensor(x), (1, 2, 0, 1), value=2.5))
+    assert gradcheck(lambda t: F.pad(t, (2, 1, 1, 1), mode="reflect"), [rng.standard_normal((1, 2, 3, 4))])
+    assert gradcheck(lambda t: F.pad(t, (3, 2), mode="circular"), [rng.standard_normal((2, 2, 3))])
+    with pytest.raises(ValueError, match="smaller than its size"):
+        F.pad(myelin.zeros(1, 2, 3), (3, 0), mode="reflect")
+    with pytest.raises(ValueError, match="mode"):
+        F.pad(myelin.zeros(1, 2, 3), (1, 1), mode="wrap")
+    with pytest.raises(ValueError, match="last 1, 2 or 3 dimensions"):
+        F.pad(myelin.zeros(3), (1, 1), mode="replicate")
+
+
+# ----------------------------------------------------------------------------- normalize, cosine similarity
+@pytest.mark.parametrize("kwargs", [{}, {"p": 1.0, "dim": -1}, {"p": 3, "dim": 0}, {"dim": 2, "eps": 0.5}])
+def test_normalize_matches_torch(torch, rng, kwargs):
+    x = _x(rng, 3, 5, 4)
+    x[0, :, 0] = 0  # a zero vector: the norm is clamped at eps
+    _parity(torch, lambda t: F.normalize(t, **kwargs), lambda t: torch.nn.functional.normalize(t, **kwargs), [x], rng)
+
+
+@pytest.mark.parametrize(("s1", "s2", "kwargs"), [((3, 5, 4), (3, 5, 4), {}), ((3, 5, 4), (1, 5, 4), {"dim": -1}),
+                                                  ((4, 6), (4, 6), {"eps": 2.0}), ((6,), (3, 6), {"dim": -1})])
+def test_cosine_similarity_matches_torch(torch, rng, s1, s2, kwargs):
+    _parity(torch, lambda a, b: F.cosine_similarity(a, b, **kwargs),
+            lambda a, b: torch.nn.functional.cosine_similarity(a, b, **kwargs), [_x(rng, *s1), _x(rng, *s2)], rng)
+
+
+def test_normalize_cosine_gradcheck(rng):
+    assert gradcheck(lambda t: F.normalize(t, p=3.0, dim=1), [rng.standard_normal((3, 4))])
+    assert gradcheck(lambda a, b: F.cosine_similarity(a, b, dim=0),
+                     [rng.standard_normal((4, 3)), rng.standard_normal((4, 1))])
+
+
+# ----------------------------------------------------------------------------- KL divergence
+@pytest.mark.parametrize("reduction", ["mean", "batchmean", "sum", "none"])
+@pytest.mark.parametrize("log_target", [False, True])
+def test_kl_div_matches_torch(torch, rng, reduction, log_target):
+    x = np.log(rng.dirichlet(np.ones(5), size=4)).astype(np.float32)
+    t = rng.dirichlet(np.ones(5), size=4).astype(np.float32)
+    t = np.log(t) if log_target else t
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _parity(torch, lambda a, b: F.kl_div(a, b, reduction=reduction, log_target=log_target),
+                lambda a, b: torch.nn.functional.kl_div(a, b, reduction=reduction, log_target=log_target), [x, t], rng)
+        ours = nn.KLDivLoss(reduction=reduction, log_target=log_target)(myelin.tensor(x), myelin.tensor(t))
+        theirs = torch.nn.KLDivLoss(reduction=reduction, log_target=log_target)(torch.tensor(x), torch.tensor(t))
+    assert_close(ours, theirs)
+
+
+def test_kl_div_zero_targets_and_gradcheck(torch, rng):
+    x = np.log(rng.dirichlet(np.ones(4), size=3))
+    t = rng.dirichlet(np.ones(4), size=3)
+    t[0, 1] = 0.0  # contributes 0, as PyTorch's xlogy
+    out = F.kl_div(myelin.tensor(x), myelin.tensor(t), reduction="batchmean")
+    ref = torch.nn.functional.kl_div(torch.tensor(x), torch.tensor(t), reduction="batchmean")
+    assert np.isclose(out.item(), ref.item())
+    assert gradcheck(lambda a, b: F.kl_div(a, b, reduction="batchmean"), [x, rng.uniform(0.1, 1.0, (3, 4))])
+    assert gradcheck(lambda a, b: F.kl_div(a, b, reduction="sum", log_target=True), [x, x[::-1].copy()])
+    with pytest.raises(ValueError, match="reduction"):
+        nn.KLDivLoss(reduction="avg")
+
+
+# ----------------------------------------------------------------------------- parameter vectors
+def test_parameters_to_vector_roundtrip(torch, rng):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    model.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
+    vec = parameters_to_vector(model.parameters())
+    ref = torch.nn.utils.parameters_to_vector(tmodel.parameters())
+    assert vec.shape == (26,)
+    assert_close(vec, ref, 0, 0)
+    (vec * vec).sum().backward()  # differentiable, as torch.cat
+    assert_close(_grad(model[0].weight), 2 * model[0].weight.data)
+    new = rng.standard_normal(26).astype(np.float32)
+    weight_array = model[0].weight.data
+    vector_to_parameters(myelin.tensor(new), model.parameters())
+    torch.nn.utils.vector_to_parameters(torch.tensor(new), tmodel.parameters())
+    assert model[0].weight.data is weight_array  # in place: an optimizer holding the arrays keeps working
+    for (k, v), (_, tv) in zip(model.state_dict().items(), tmodel.state_dict().items()):
+        assert_close(v, tv, 0, 0, k)
+    with pytest.raises(ValueError, match="26"):
+        vector_to_parameters(myelin.zeros(25), model.parameters())
+    assert nn.utils.parameters_to_vector is parameters_to_vector
+
+
+# ----------------------------------------------------------------------------- registry and configs
+@pytest.mark.parametrize("build", [
+    lambda: nn.MaxPool1d(3, 2), lambda: nn.AvgPool1d(2), lambda: nn.ConvTranspose2d(3, 4, 3, stride=2, groups=1),
+    lambda: nn.ConvTranspose1d(2, 2, 3), lambda: nn.Upsample(scale_factor=2), lambda: nn.GroupNorm(2, 4),
+    lambda: nn.InstanceNorm2d(3, affine=True), lambda: nn.InstanceNorm1d(3), lambda: nn.PReLU(3), lambda: nn.Mish(),
+    lambda: nn.Hardswish(), lambda: nn.KLDivLoss(reduction="batchmean"),
+])
+def test_new_layers_rebuild_from_config(build):
+    m = build()
+    rebuilt = nn.from_config(m.get_config())
+    assert type(rebuilt) is type(m) and repr(rebuilt) == repr(m)
+    assert list(rebuilt.state_dict()) == list(m.state_dict())
