@@ -69,7 +69,8 @@ def _check_twins(call, arrays, torch_call=None, atol=ATOL):
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_twins(lead, bias):
     rng = np.random.default_rng(1)
-    arrays = [rng.standard_normal(lead + (5,)), rng.standard_normal((3, 5))] + ([rng.standard_normal(3)] if bias else [])
+    arrays = [rng.standard_normal(lead + (5,)), rng.standard_normal((3, 5))]
+    arrays += [rng.standard_normal(3)] if bias else []
     arrays = [a.astype(np.float32) for a in arrays]
     tf = None if _torch is None else _torch.nn.functional.linear
     _check_twins(lambda *t: F.linear(*t), arrays, tf)

@@ -159,3 +159,25 @@ def test_local_derivative_words_for_structural_ops():
     assert "A^T @ g" in text and value is None
     text, _ = viz.local_derivative("some_new_op", np.zeros(1), [np.zeros(1)], {}, 0)
     assert "some_new_op" in text
+
+
+def test_history_shows_learning_curves_as_inline_svg():
+    from myelin.train import History
+    h = History({"loss": [1.0, 0.5, 0.3], "val_loss": [1.1, None, 0.6], "accuracy": [0.5, 0.7, 0.8], "lr": [0.1] * 3})
+    html = h._repr_html_()
+    assert html.count("<svg") == 2 and "3 epochs" in html and "lr" not in html.replace("class", "")
+    charts = [ET.fromstring(part[:part.index("</svg>") + 6]) for part in html.split("<svg")[1:] for part in
+              ["<svg" + part]]
+    lines = [p for c in charts for p in c.iter(f"{SVG}path") if p.get("stroke-width") == "2"]
+    assert len(lines) == 3                                     # loss, val_loss (gap kept), accuracy
+
+
+def test_live_curves_do_nothing_outside_a_notebook_and_check_arguments():
+    from myelin.train import LiveCurves
+    model = nn.Linear(2, 1)
+    x, y = np.random.default_rng(0).standard_normal((16, 2)).astype(np.float32), np.zeros((16, 1), np.float32)
+    live = LiveCurves()
+    myelin.fit(model, (x, y), loss="mse", optimizer="sgd", epochs=2, verbose=0, callbacks=[live])
+    assert live.draws == 0 and live.handle is None
+    with pytest.raises(ValueError, match="every"):
+        LiveCurves(every=0)

@@ -126,15 +126,15 @@ class LayerRecord:
         data = self.grad_output if grad else _array(self.output)
         if data is None:
             raise ValueError(f"trace: layer '{self.path}' has no {'gradient' if grad else 'output'} to draw")
-        return feature_maps(data, sample, max_maps, f"layer '{self.path}' {'gradient' if grad else 'output'}",
-                            path)
+        what = "gradient" if grad else "output"
+        return feature_maps(data, sample, max_maps, f"layer '{self.path or 'model'}' {what}", path)
 
     def plot_gates(self, sample: int = 0, path: Any = None) -> Any:
         """Each recorded gate and state of a recurrent layer over time for one sample (a Figure)."""
         from .trace_plots import gates_over_time
         names = [k for k in self.steps[0] if k != "cell"] if self.steps else []
         return gates_over_time({k: self.gates(k)[:, sample] for k in names},
-                               f"{type(self.module).__name__} '{self.path}' (sample {sample})", path)
+                               f"{type(self.module).__name__} '{self.path or 'model'}' (sample {sample})", path)
 
     def _row(self) -> list[str]:
         def shape(t: Any) -> str:

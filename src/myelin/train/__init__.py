@@ -6,6 +6,7 @@
 from .callbacks import CSVLogger, EarlyStopping, LambdaCallback, ModelCheckpoint
 from .fit import TrainingDivergedError, evaluate, fit, predict
 from .history import Callback, History
+from .live import LiveCurves
 from .metrics import Accuracy, MeanAbsoluteError, MeanSquaredError, Metric
 from .progress import Progress
 
@@ -16,6 +17,7 @@ __all__ = [
     "EarlyStopping",
     "History",
     "LambdaCallback",
+    "LiveCurves",
     "MeanAbsoluteError",
     "MeanSquaredError",
     "Metric",

@@ -159,3 +159,9 @@ class History(Callback):
 
     def __repr__(self) -> str:
         return f"History(epochs={len(self)}, keys={list(self.history)})"
+
+    def _repr_html_(self) -> str:
+        """In Jupyter: the learning curves (inline SVG, no matplotlib needed)."""
+        from ..viz.curves import curves_html
+        note = " (interrupted)" if self.interrupted else " (stopped early)" if self.stopped_early else ""
+        return curves_html(self.history, f"History{note}")

@@ -219,6 +219,7 @@ def format_steps(steps: list[Step], small: int = 6) -> str:
             if p.local_value is not None:
                 local += f" = {brief(p.local_value, small)}"
             lines.append(f"      -> {p.label}: {local}")
-            lines.append(f"         chain rule: dL/d{p.label} = {'local x incoming' if p.local_value is not None else 'backward(incoming)'}"
+            how = "local x incoming" if p.local_value is not None else "backward(incoming)"
+            lines.append(f"         chain rule: dL/d{p.label} = {how}"
                          f" = {brief(as_array(p.passed), small)}")
     return "\n".join(lines)

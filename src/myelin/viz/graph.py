@@ -35,7 +35,8 @@ def _names(names: Any) -> dict[int, str]:
     if hasattr(names, "named_parameters"):
         names = dict(names.named_parameters())
     if not isinstance(names, Mapping):
-        raise TypeError(f"graph: names must be a mapping of name -> Tensor or a Module, received {type(names).__name__}")
+        raise TypeError(f"graph: names must be a mapping of name -> Tensor or a Module, "
+                        f"received {type(names).__name__}")
     return {id(t): str(k) for k, t in names.items()}
 
 
@@ -184,7 +185,8 @@ class Graph:
         return "\n".join(rows + ["}"])
 
     def __repr__(self) -> str:
-        return f"Graph({len(self.tensors)} tensors, {sum(op is not None for op in self.ops)} ops, root {self.label(len(self) - 1)})"
+        n_ops = sum(op is not None for op in self.ops)
+        return f"Graph({len(self.tensors)} tensors, {n_ops} ops, root {self.label(len(self) - 1)})"
 
 
 def _clip(text: str, width: int = 30) -> str:
