@@ -44,6 +44,7 @@ __all__ = [
     "count_nonzero",
     "cumprod",
     "cumsum",
+    "diag",
     "div",
     "dot",
     "einsum",
@@ -57,6 +58,7 @@ __all__ = [
     "floor",
     "gather",
     "ge",
+    "get_default_device",
     "get_num_threads",
     "gt",
     "index_select",
@@ -106,6 +108,7 @@ __all__ = [
     "rsqrt",
     "scatter",
     "scatter_add",
+    "set_default_device",
     "set_num_threads",
     "set_printoptions",
     "sigmoid",
@@ -576,6 +579,10 @@ def roll(x: Any, shifts: Any, dims: Any = None) -> Tensor:
     return ops.roll(_t(x), shifts, dims)
 
 
+def diag(x: Any, diagonal: int = 0) -> Tensor:
+    return ops.diag(_t(x), diagonal)
+
+
 def tril(x: Any, diagonal: int = 0) -> Tensor:
     return ops.tril(_t(x), diagonal)
 
@@ -670,6 +677,18 @@ class inference_mode(set_grad_enabled):
 
     def __init__(self, mode: bool = True) -> None:
         super().__init__(not mode)
+
+
+def set_default_device(device: Any) -> None:
+    """Accepts the CPU only (Myelin's one device); anything else raises a ``DeviceError``."""
+    check_device(device, "set_default_device")
+
+
+def get_default_device() -> Any:
+    """``device('cpu')``: where Myelin creates every tensor."""
+    from .devices import cpu_device
+
+    return cpu_device
 
 
 def set_num_threads(n: int) -> None:

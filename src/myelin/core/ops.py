@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
-    "SortResult", "argsort", "cumprod", "cumsum", "einsum", "flip", "gather", "index_select", "logsumexp",
+    "SortResult", "argsort", "cumprod", "cumsum", "diag", "einsum", "flip", "gather", "index_select", "logsumexp",
     "masked_fill", "masked_select", "norm", "prod", "repeat", "roll", "scatter", "scatter_add", "sort", "topk",
     "tril", "triu", "unary",
 ]
@@ -428,6 +428,30 @@ def roll(x: Tensor, shifts: Any, dims: Any = None) -> Tensor:
     out = np.roll(a, shifts, axis=dims)
     neg = tuple(-s for s in shifts) if isinstance(shifts, (tuple, list)) else -shifts
     return make_node(out, (x,), lambda g: (np.roll(g, neg, axis=dims),), "roll")
+
+
+def diag(x: Tensor, diagonal: int = 0) -> Tensor:
+    """A 1-d tensor placed on a diagonal of a square matrix, or the diagonal of a 2-d tensor."""
+    a = x.data
+    if a.ndim == 1:
+        n = a.shape[0] + abs(diagonal)
+        out = np.zeros((n, n), dtype=a.dtype)
+        rows = np.arange(a.shape[0]) + max(-diagonal, 0)
+        cols = np.arange(a.shape[0]) + max(diagonal, 0)
+        out[rows, cols] = a
+        return make_node(out, (x,), lambda g: (g[rows, cols],), "diag")
+    if a.ndim != 2:
+        raise ValueError(f"diag: expected a 1-d or 2-d tensor, received shape {a.shape}")
+    out = np.diagonal(a, diagonal).copy()
+    shape = a.shape
+
+    def backward(g: np.ndarray) -> tuple:
+        gx = np.zeros(shape, dtype=g.dtype)
+        k = np.arange(g.shape[0])
+        gx[k + max(-diagonal, 0), k + max(diagonal, 0)] = g
+        return (gx,)
+
+    return make_node(out, (x,), backward, "diag")
 
 
 def tril(x: Tensor, diagonal: int = 0) -> Tensor:
