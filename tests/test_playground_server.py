@@ -10,12 +10,12 @@ import pytest
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-import myelin  # noqa: E402
-from myelin.cli import main  # noqa: E402
-from myelin.playground.budget import Budget  # noqa: E402
-from myelin.playground.server import MAX_JSON_BYTES, make_app  # noqa: E402
+import myelin
+from myelin.cli import main
+from myelin.playground.budget import Budget
+from myelin.playground.server import MAX_JSON_BYTES, make_app
 
 
 @pytest.fixture()

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "BoundaryError", "Boundary", "parse_boundary"]
+__all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "Boundary", "BoundaryError", "parse_boundary"]
 
 MAX_LENGTH = 200
 MAX_NODES = 100

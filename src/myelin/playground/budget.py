@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -83,7 +84,7 @@ class Budget:
 
     def estimate(self, widths: list[int], batch: int, points: int, grid_points: int, raw_dim: int = 2) -> Estimate:
         """The cost of a network with layer ``widths`` (inputs, hidden..., outputs) trained at ``batch``."""
-        weights = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        weights = sum(a * b for a, b in pairwise(widths))
         params = weights + sum(widths[1:])
         units = sum(widths)
         rows = max(3 * min(batch, points), grid_points + points)  # a batch's graph, or a frame's forward

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .settings import DATASETS, FEATURES, SettingsError
+from .settings import DATASETS, SettingsError
 
 __all__ = ["GRID", "LINE", "PlayData", "Table", "build_data", "feature_columns", "split_indices"]
 
@@ -61,7 +61,7 @@ class PlayData:
 def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Train and test row indices: a permutation by ``default_rng(seed)``, the first part for training."""
     order = np.random.default_rng(seed).permutation(n)
-    n_train = min(max(int(round(n * train_fraction)), 1), n - 1)
+    n_train = min(max(round(n * train_fraction), 1), n - 1)
     return order[:n_train], order[n_train:]
 
 

@@ -10,6 +10,7 @@ line (``SETTINGS = {...}``) so the script says exactly what the page showed.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from typing import Any
 
 from .data import split_indices
@@ -59,7 +60,7 @@ def _feature_lines(names: list[str], dim: int) -> list[str]:
 def _model_lines(s: dict[str, Any], widths: list[int]) -> list[str]:
     act = ACTIVATIONS[s["activation"]]
     lines = ["model = nn.Sequential("]
-    for a, b in zip(widths[:-2], widths[1:-1]):
+    for a, b in pairwise(widths[:-1]):
         parts = [f"nn.Linear({a}, {b})"]
         if act is not None:
             parts.append(f"nn.{act}()")

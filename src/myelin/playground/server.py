@@ -296,7 +296,7 @@ def make_app(budget: Budget | None = None, table: Table | None = None, allowed_h
             with entry.lock:
                 entry.table = table
             return {"name": table.name, "columns": table.columns, "target": table.target_name,
-                    "rows": int(len(table.x))}
+                    "rows": len(table.x)}
 
         return await run_in_threadpool(work)
 

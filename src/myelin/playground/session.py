@@ -284,10 +284,10 @@ class TrainingSession:
         flags: dict[str, dict[int, list[int]]] = {"dead": {}, "saturated": {}}
         for layer, ai in enumerate(self.act_index, 1):
             entry = layers.get(str(ai), {})
-            for kind in flags:
+            for kind, found in flags.items():
                 units = entry.get(f"{kind}_units")
                 if units:
-                    flags[kind][layer] = [int(u) for u in units]
+                    found[layer] = [int(u) for u in units]
         self._flags = flags
 
     # ------------------------------------------------------------------ looking

@@ -65,11 +65,15 @@ function decode(b64) { const s = atob(b64), out = new Uint8Array(s.length); for 
 function css(c, a) { return `rgba(${c[0] | 0},${c[1] | 0},${c[2] | 0},${a === undefined ? 1 : a})`; }
 
 function paintGrid(canvas, n, colorAt) {
-  canvas.width = n; canvas.height = n;
-  const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n);
-  for (let i = 0; i < n * n; i++) { const c = colorAt(i); img.data.set([c[0], c[1], c[2], 255], i * 4); }
+  if (canvas.width !== n) { canvas.width = n; canvas.height = n; }
+  const ctx = canvas.getContext("2d"), img = ctx.createImageData(n, n), px = img.data;
+  for (let i = 0; i < n * n; i++) { const c = colorAt(i); px[i * 4] = c[0]; px[i * 4 + 1] = c[1]; px[i * 4 + 2] = c[2]; px[i * 4 + 3] = 255; }
   ctx.putImageData(img, 0, 0);
 }
+
+function lut(colorOf) { const t = []; for (let k = 0; k < 256; k++) t.push(colorOf(k / 255)); return t; }
+const DIVERGING = lut(diverging);
+const CLASS_LUTS = CLASS_COLORS.map((c) => lut((t) => mix(WHITE, c, t)));
 
 function paintCurve(canvas, values, color) {
   const w = 44, h = 44; canvas.width = w; canvas.height = h;
@@ -87,7 +91,7 @@ function paintCurve(canvas, values, color) {
 function paintMap(canvas, b64) {
   const v = decode(b64);
   if (S.info.dim === 1) paintCurve(canvas, v);
-  else paintGrid(canvas, S.info.grid, (i) => diverging(v[i] / 255));
+  else paintGrid(canvas, S.info.grid, (i) => DIVERGING[v[i]]);
 }
 
 // ------------------------------------------------------------------ controls
@@ -111,8 +115,12 @@ function buildControls() {
   for (const name of ["boundary", "view"]) $(name).addEventListener("change", (e) => change({ [name]: e.target.value }));
   $("reseed").addEventListener("click", () => change({ seed: Math.floor(Math.random() * 100000) }));
   $("play").addEventListener("click", () => (S.playing ? pause() : play()));
-  $("step").addEventListener("click", () => { pause(); runOnce({ steps: 1 }); });
-  $("reset").addEventListener("click", async () => { pause(); await guarded(async () => { setFrame(await api("POST", `/api/sessions/${S.sid}/reset`), true); }); });
+  $("step").addEventListener("click", async () => { pause(); await idle(); runOnce({ steps: 1 }); });
+  $("reset").addEventListener("click", async () => {
+    pause(); await idle(); S.busy = true;
+    await guarded(async () => { setFrame(await api("POST", `/api/sessions/${S.sid}/reset`), true); });
+    S.busy = false;
+  });
   $("add-layer").addEventListener("click", () => change({ layers: [...S.settings.layers, S.settings.layers.at(-1) || 4] }));
   $("remove-layer").addEventListener("click", () => change({ layers: S.settings.layers.slice(0, -1) }));
   $("show-test").addEventListener("change", drawOutput);
@@ -143,9 +151,13 @@ async function guarded(fn) {
   try { await fn(); status(""); return true; } catch (err) { status(err.message); pause(); return false; }
 }
 
+async function idle() { while (S.busy) await new Promise((r) => setTimeout(r, 20)); }
+
 async function change(update) { pause(); await apply({ ...S.settings, ...update }); }
 
 async function apply(settings) {
+  await idle();
+  S.busy = true;
   const ok = await guarded(async () => {
     const res = S.sid
       ? await api("POST", `/api/sessions/${S.sid}/settings`, { settings })
@@ -155,6 +167,7 @@ async function apply(settings) {
     $("download-script").href = `/api/sessions/${S.sid}/script`;
     buildNetwork(); setFrame(res.frame, true);
   });
+  S.busy = false;
   if (!ok && S.settings) showSettings(); // the old settings stay; the controls show them again
   if (S.settings) { writeHash(); showSettings(); }
   return ok;
@@ -219,9 +232,9 @@ function drawNeurons() {
     if (out.kind === "classes") {
       const col = CLASS_COLORS[u % CLASS_COLORS.length];
       if (info.dim === 1) paintCurve(cv, v.subarray(u * n, (u + 1) * n), css(col));
-      else paintGrid(cv, info.grid, (i) => mix(WHITE, col, v[u * n + i] / 255));
+      else paintGrid(cv, info.grid, (i) => CLASS_LUTS[u % CLASS_LUTS.length][v[u * n + i]]);
     } else if (info.dim === 1) paintCurve(cv, v);
-    else paintGrid(cv, info.grid, (i) => diverging(v[i] / 255));
+    else paintGrid(cv, info.grid, (i) => DIVERGING[v[i]]);
   }
   for (const cv of document.querySelectorAll("#columns canvas.neuron")) {
     const l = cv.dataset.layer, u = Number(cv.dataset.unit);
@@ -265,7 +278,7 @@ function drawOutput() {
         const conf = Math.max(0, (best - 1 / C) / (1 - 1 / C));
         return mix(WHITE, c, 0.15 + 0.6 * conf);
       });
-    } else paintGrid(off, info.grid, (i) => diverging(v[i] / 255));
+    } else paintGrid(off, info.grid, (i) => DIVERGING[v[i]]);
     ctx.imageSmoothingEnabled = true; ctx.drawImage(off, 0, 0, W, H);
   } else {
     ctx.strokeStyle = "#333"; ctx.lineWidth = 2; ctx.beginPath();
@@ -328,16 +341,28 @@ async function runOnce(request) {
 }
 
 function play() {
-  if (S.playing || !S.sid) return;
-  S.playing = true; S.frames = 0; S.fpsStart = performance.now();
+  if (S.playing || S.busy || !S.sid) return;
+  S.playing = true; S.busy = true; S.frames = 0; S.fpsStart = performance.now();
   $("play").innerHTML = "&#10074;&#10074; Pause";
+  const sid = S.sid;
+  const ask = () => api("POST", `/api/sessions/${sid}/run`, { seconds: 0.05, since: S.history.length });
+  // pipelined: the server trains the next slice while this page draws the last one
   const loop = async () => {
-    if (!S.playing) return;
-    await runOnce({ seconds: 0.05 });
-    S.frames++;
-    const dt = (performance.now() - S.fpsStart) / 1000;
-    if (dt > 1) { S.fps = S.frames / dt; $("fps").textContent = `${S.fps.toFixed(1)} updates/s`; S.frames = 0; S.fpsStart = performance.now(); }
-    if (S.playing) requestAnimationFrame(loop);
+    let pending = ask();
+    try {
+      while (S.playing && S.sid === sid) {
+        const frame = await pending;
+        pending = S.playing ? ask() : null;
+        setFrame(frame);
+        S.frames++;
+        const dt = (performance.now() - S.fpsStart) / 1000;
+        if (dt > 1) { S.fps = S.frames / dt; $("fps").textContent = `${S.fps.toFixed(1)} updates/s`; S.frames = 0; S.fpsStart = performance.now(); }
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      if (pending) setFrame(await pending);
+      status("");
+    } catch (err) { status(err.message); S.playing = false; $("play").innerHTML = "&#9654; Play"; }
+    finally { S.busy = false; if (S.selected && !S.playing) inspect(S.selected.layer, S.selected.unit); }
   };
   loop();
 }
@@ -345,7 +370,6 @@ function play() {
 function pause() {
   S.playing = false;
   $("play").innerHTML = "&#9654; Play";
-  if (S.selected && S.sid) inspect(S.selected.layer, S.selected.unit);
 }
 
 // ------------------------------------------------------------------ inspector
