@@ -78,7 +78,7 @@ def generate(model: CharTransformer, data: TextDataset, prompt: str, length: int
 
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="20,000 characters, 1 epoch (for tests)")
     parser.add_argument("--text", type=Path, default=SHARED / "shakespeare.txt", help="a UTF-8 text file")

@@ -57,6 +57,24 @@ def test_documents_link_inside_the_repository():
     assert not bad, bad
 
 
+def test_every_name_myelin_lists_resolves():
+    """``dir(myelin)`` and ``myelin.__all__`` list nothing that fails to import or resolve (submodules such
+    as ``myelin.utils`` are imported by the attribute access)."""
+    import myelin
+
+    names = sorted(set(dir(myelin)) | set(myelin.__all__))
+    assert "Tensor" in names and "nn" in names and "fit" in names
+    bad = []
+    for name in names:
+        try:
+            getattr(myelin, name)
+        except Exception as exc:  # noqa: BLE001 - every failure is reported by name
+            bad.append(f"{name}: {type(exc).__name__}: {exc}")
+    for name in myelin.__all__:
+        assert isinstance(name, str) and name.isidentifier(), name
+    assert not bad, bad
+
+
 def test_no_short_name_means_two_things():
     """``wd`` was weight data in one file and width in another: such names are spelled out."""
     ambiguous = {"wd"}
@@ -66,4 +84,69 @@ def test_no_short_name_means_two_things():
             name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
             if name in ambiguous:
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
+    assert not bad, bad
+
+
+def test_nothing_below_the_command_line_imports_it(tmp_path):
+    """Imports flow one way: only ``myelin.cli`` (and ``__main__``) import ``myelin.cli``; a model file holding
+    ``RNNOutput`` (as ``myelin train --model lstm`` writes) loads and builds without it."""
+    import subprocess
+    import sys
+
+    bad = []
+    src = ROOT / "src" / "myelin"
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src)
+        if rel.parts[0] in ("cli", "__main__.py"):
+            continue
+        package = ["myelin", *rel.parts[:-1]]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom):
+                base = package[: len(package) - node.level + 1] if node.level else []
+                full = ".".join(base + ([node.module] if node.module else []))
+                names = [full] + [f"{full}.{a.name}" for a in node.names]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            if any(n == "myelin.cli" or n.startswith("myelin.cli.") for n in names):
+                bad.append(f"{rel}:{node.lineno}")
+    assert not bad, bad
+    code = (
+        "import sys, myelin\n"
+        "from myelin import nn\n"
+        "m = nn.Sequential(nn.Flatten(1, 2), nn.LSTM(8, 6, batch_first=True), nn.RNNOutput(last_step=True),"
+        " nn.Linear(6, 3))\n"
+        f"myelin.save(m, {str(tmp_path / 'm.safetensors')!r})\n"
+        f"back = myelin.load({str(tmp_path / 'm.safetensors')!r})\n"
+        "assert type(back[2]).__name__ == 'RNNOutput' and back[2].last_step\n"
+        f"model, _ = myelin.config.load_model({str(ROOT / 'examples' / 'configs' / 'mnist_lstm.toml')!r})\n"
+        "assert type(model[2]).__name__ == 'RNNOutput'\n"
+        "assert 'myelin.cli' not in sys.modules, sorted(k for k in sys.modules if k.startswith('myelin.cli'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+
+
+def test_import_fallbacks_only_for_optional_packages():
+    """``try: import X / except ImportError`` only where X is an optional extra or version-dependent
+    (matplotlib, onnx, scikit-learn, IPython, tomllib): never for Myelin's own modules or its required
+    dependencies, which always import (such fallbacks served layouts that never existed)."""
+    required = {"numpy", "safetensors", "tqdm"}
+    bad = []
+    for path in sorted((ROOT / "src" / "myelin").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Try):
+                continue
+            caught = {ast.unparse(h.type) for h in node.handlers if h.type is not None}
+            if not caught & {"ImportError", "ModuleNotFoundError", "(ImportError, ModuleNotFoundError)"}:
+                continue
+            for inner in (n for stmt in node.body for n in ast.walk(stmt)):
+                names = []
+                if isinstance(inner, ast.ImportFrom):
+                    names = ["myelin" if inner.level else (inner.module or "")]
+                elif isinstance(inner, ast.Import):
+                    names = [a.name for a in inner.names]
+                for name in names:
+                    if name.split(".")[0] in required | {"myelin"}:
+                        bad.append(f"{path.relative_to(ROOT)}:{inner.lineno} {name}")
     assert not bad, bad

@@ -29,6 +29,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from .nn.registry import ConfigError  # the registry's error: callers catch one class
+
 __all__ = [
     "MAX_BYTES",
     "MAX_LAYERS",
@@ -44,12 +46,6 @@ __all__ = [
 MAX_BYTES = 1_000_000
 MAX_LAYERS = 10_000
 
-try:  # the registry's error, when nn is importable, so callers catch one class
-    from .nn.registry import ConfigError
-except ImportError:  # pragma: no cover - nn not built yet
-
-    class ConfigError(ValueError):  # type: ignore[no-redef]
-        """A model configuration is malformed or names an unknown layer or argument."""
 
 
 class ModelConfig:
@@ -286,7 +282,6 @@ def _one_line(exc: BaseException) -> str:
 def build_model(config: ModelConfig, check_forward: bool = True) -> Any:
     """Build ``nn.Sequential(*layers)`` through the registry; with ``input_shape`` and ``check_forward``,
     run one sample through it so shape mismatches are reported now, naming the layer."""
-    from .cli import _layers  # noqa: F401  (registers RNNOutput for recurrent layers in a Sequential)
     from .nn import Sequential
     from .nn.registry import from_config
 

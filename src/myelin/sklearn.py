@@ -46,17 +46,12 @@ try:
     from sklearn.model_selection import train_test_split
     from sklearn.utils import check_random_state
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted
+    from sklearn.utils.validation import check_is_fitted, validate_data  # scikit-learn >= 1.6
 except ImportError as _err:  # pragma: no cover - exercised only without the extra
     raise ImportError(
         "myelin.sklearn needs scikit-learn, an optional extra: pip install 'myelin-nn[sklearn]'"
     ) from _err
 
-try:  # scikit-learn >= 1.6
-    from sklearn.utils.validation import validate_data
-except ImportError:  # pragma: no cover - older scikit-learn
-    def validate_data(estimator: Any, *args: Any, **kwargs: Any) -> Any:
-        return estimator._validate_data(*args, **kwargs)
 
 from . import nn, optim
 from .core.creation import from_numpy

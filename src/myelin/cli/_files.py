@@ -74,7 +74,6 @@ def load_model_file(spec: str) -> tuple[Any, Path, dict[str, Any]]:
     ``config.json`` next to it, else the run facts ``myelin train`` stored in the file (empty when neither)."""
     from .. import load
     from ..io import read_metadata
-    from . import _layers  # noqa: F401  (registers RNNOutput, which lstm models hold)
 
     path = model_path(spec)
     if path.suffix.lower() == ".toml":

@@ -115,13 +115,13 @@ def _lstm_text(vocab_size: int, dropout: float) -> Any:
 
 
 def _last_step() -> Any:
-    from ._layers import RNNOutput
+    from ..nn import RNNOutput
 
     return RNNOutput(last_step=True)
 
 
 def _all_steps() -> Any:
-    from ._layers import RNNOutput
+    from ..nn import RNNOutput
 
     return RNNOutput()
 

@@ -289,7 +289,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _pictures(run_dir: Path, history: dict[str, list[Any]], args: argparse.Namespace) -> list[str]:
-    """curves.png (when matplotlib is installed) and report.html (when myelin.report exists)."""
+    """curves.png (when matplotlib is installed) and report.html (unless --no-report)."""
     from ._plot import write_curves
 
     notes: list[str] = []
@@ -300,10 +300,8 @@ def _pictures(run_dir: Path, history: dict[str, list[Any]], args: argparse.Names
         notes.append(f"note: could not draw curves.png: {' '.join(str(exc).split())}")
     if getattr(args, "no_report", False):
         return notes
-    try:
-        from ..report import write_report
-    except ImportError:
-        return notes
+    from ..report import write_report
+
     try:
         write_report(run_dir)
     except Exception as exc:  # noqa: BLE001 - the run is saved; a failed report is a note, not a failure

@@ -192,37 +192,21 @@ def _parse_shape(text: str) -> tuple[int, ...]:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    """Print the model's layers (``myelin.summary`` when available) and its parameter count."""
+    """Print the model's layers, output shapes and parameter counts (``myelin.summary``)."""
     model, path, run = load_model_file(args.model)
     shape = _parse_shape(args.input_shape) if args.input_shape else None
+    from ..monitor import summary
+
+    given = shape is not None
+    first = next((m for m in _modules(model) if type(m).__name__ != "Sequential"), None)
+    dtype = "int64" if run.get("data_kind") == "text" or type(first).__name__ == "Embedding" else None
     try:
-        from ..monitor import summary
-    except ImportError:
-        summary = None
-    if summary is not None:
-        given = shape is not None
-        first = next((m for m in _modules(model) if type(m).__name__ != "Sequential"), None)
-        dtype = "int64" if run.get("data_kind") == "text" or type(first).__name__ == "Embedding" else None
-        try:
-            result = summary(model, shape if given else infer_input_shape(model, run), dtype=dtype)
-        except (CLIError, RuntimeError, ValueError) as exc:
-            if given:
-                raise CLIError(f"--input-shape {args.input_shape}: {' '.join(str(exc).split())}") from None
-            result = summary(model, None)
-        print(result)
-        return 0
-    print(model)
-    total = 0
-    rows = []
-    for name, p in model.named_parameters():
-        rows.append((name, "x".join(map(str, p.shape)) or "scalar", int(p.data.size)))
-        total += int(p.data.size)
-    width = max([len(r[0]) for r in rows] + [9])
-    print(f"{'parameter':<{width}}  {'shape':>14}  {'count':>10}")
-    for name, shp, n in rows:
-        print(f"{name:<{width}}  {shp:>14}  {n:>10,}")
-    print(f"total: {total:,} parameters ({total * 4 / 1024:.1f} KiB as float32) in {path}")
-    print("note: myelin.summary (output shapes per layer) is not in this version of Myelin; showing parameters only")
+        result = summary(model, shape if given else infer_input_shape(model, run), dtype=dtype)
+    except (CLIError, RuntimeError, ValueError) as exc:
+        if given:
+            raise CLIError(f"--input-shape {args.input_shape}: {' '.join(str(exc).split())}") from None
+        result = summary(model, None)
+    print(result)
     return 0
 
 
@@ -231,11 +215,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir).expanduser()
     if not run_dir.is_dir():
         raise FileNotFoundError(f"no run directory at {run_dir}")
-    try:
-        from ..report import write_report
-    except ImportError:
-        raise CLIError("this version of Myelin has no myelin.report yet, so it cannot write HTML reports; "
-                       f"the run's files are in {run_dir}") from None
+    from ..report import write_report
+
     out = write_report(run_dir)
     print(f"report written to {out if out is not None else run_dir / 'report.html'}")
     return 0

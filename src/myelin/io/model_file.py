@@ -51,12 +51,9 @@ _MAX_MODULES, _MODULE_FLOOR, _MODULES_PER_TENSOR = 10_000, 1_000, 4
 
 
 def _version_string() -> str:
-    try:
-        from .. import __version__
+    from .. import __version__
 
-        return str(__version__)
-    except ImportError:  # pragma: no cover
-        return "unknown"
+    return str(__version__)
 
 
 def _dump_config(config: Any, what: str) -> str:
@@ -174,10 +171,8 @@ def build_model(config: dict[str, Any], source: str, tensors: Mapping[str, Any] 
                 f"{source}: the architecture has {modules} layers, more than the {max_modules} allowed for a "
                 f"file of {len(tensors)} tensors; refusing to build it"
             )
-    try:
-        from ..nn.registry import ConfigError, from_config
-    except ImportError:  # the registry may live at myelin.nn
-        from ..nn import ConfigError, from_config  # type: ignore[attr-defined,no-redef]
+    from ..nn.registry import ConfigError, from_config
+
     try:
         return from_config(config)
     except ConfigError as exc:

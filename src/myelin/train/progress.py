@@ -74,11 +74,8 @@ class Progress:
         self._start = self._last = time.monotonic()
         if self.mode != "bar":
             return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency
-            self.mode = "line"
-            return
+        from tqdm.auto import tqdm
+
         self._bar = tqdm(
             total=steps, initial=initial, desc=f"Epoch {epoch + 1}/{self.epochs}", file=self.stream,
             unit="batch", leave=False, dynamic_ncols=True, mininterval=0.1,
