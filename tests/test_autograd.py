@@ -100,7 +100,7 @@ def test_no_grad_builds_no_graph_and_works_as_decorator():
 
 def test_dtype_defaults():
     assert myelin.tensor(1.5).dtype == np.float32
-    assert myelin.tensor(np.zeros(3)).dtype == np.float32
+    assert myelin.tensor(np.zeros(3)).dtype == np.float64  # NumPy float64 data stays float64, as torch.tensor
     assert myelin.tensor(np.zeros(3), dtype=np.float64).dtype == np.float64
     assert myelin.tensor([1, 2]).dtype == np.int64
     x = myelin.tensor([1.0], requires_grad=True)
@@ -112,7 +112,7 @@ def test_dtype_defaults():
 
 
 def test_grad_dtype_and_shape_follow_data():
-    w = myelin.tensor(np.ones((3, 1)), requires_grad=True)
+    w = myelin.tensor(np.ones((3, 1), dtype=np.float32), requires_grad=True)
     (w * myelin.tensor(np.ones((3, 4), dtype=np.float64), dtype=np.float64)).sum().backward()
     assert w.grad.shape == (3, 1) and w.grad.dtype == np.float32
 
@@ -144,7 +144,7 @@ def test_retain_grad_and_hooks():
     h = x * 3
     h.retain_grad()
     seen = []
-    x.register_hook(lambda g: seen.append(g.copy()))
+    x.register_hook(lambda g: seen.append(g.clone()))  # hooks see Tensors, as in PyTorch
     (h * h).sum().backward()
     np.testing.assert_allclose(h.grad, [6.0, 12.0])
     np.testing.assert_allclose(seen[0], [18.0, 36.0])

@@ -140,7 +140,7 @@ def test_get_total_norm_and_clip_with_norm_match_torch(torch, rng):
 
 
 def test_float64_grads_stay_float64(rng):
-    p = Parameter(np.zeros(4, np.float32))
+    p = Parameter(np.zeros(4, np.float64))
     p.grad = rng.standard_normal(4) * 10
     total = clip_grad_norm_([p], 1.0)
     assert p.grad.dtype == np.float64

@@ -29,10 +29,10 @@ def test_leaf_adopts_fresh_gradient_and_later_ones_accumulate_in_place() -> None
     w = myelin.tensor(np.arange(6, dtype=np.float32).reshape(2, 3), requires_grad=True)
     x = myelin.tensor(np.ones((4, 3), np.float32))
     F.linear(x, w).sum().backward()
-    first = w.grad
+    first = w.grad.data
     assert first.flags.writeable and first.flags.c_contiguous
     F.linear(x, w).sum().backward()
-    assert w.grad is first  # accumulated in place
+    assert w.grad.data is first  # accumulated in place
     np.testing.assert_array_equal(w.grad, np.full((2, 3), 8.0, np.float32))
 
 
@@ -112,7 +112,7 @@ def test_linear_matches_float64_in_both_layouts(rows: int, order: str) -> None:
     np.testing.assert_allclose(x.grad, g64 @ layer.weight.data.astype(np.float64), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.weight.grad, g64.T @ a.astype(np.float64), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(layer.bias.grad, g64.sum(axis=0), rtol=1e-4, atol=1e-4)
-    assert layer.weight.grad.flags.c_contiguous
+    assert layer.weight.grad.data.flags.c_contiguous
 
 
 def test_linear_chain_in_transposed_layout_matches_torch(torch) -> None:

@@ -138,7 +138,7 @@ def test_train_eval_zero_grad_requires_grad_apply():
     out.backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad == 0) for p in net.parameters())
+    assert all(bool((p.grad == 0).all()) for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     net.requires_grad_(False)

@@ -517,7 +517,7 @@ def test_backward_twice_with_retain_graph_accumulates():
     out, (h, c) = m(x)
     loss = out.sum() + c.sum()
     loss.backward(retain_graph=True)
-    first = m.weight_hh_l0.grad.copy()
+    first = m.weight_hh_l0.grad.data.copy()
     loss.backward()
     np.testing.assert_allclose(m.weight_hh_l0.grad, 2 * first, rtol=1e-6)
     with pytest.raises(RuntimeError):
@@ -544,7 +544,7 @@ def test_results_survive_later_calls(cls, grad):
     if grad:
         m.zero_grad()
         flat(first)[-1].sum().backward()  # the first graph's saved activations are intact
-        w = m.weight_hh_l0.grad.copy()
+        w = m.weight_hh_l0.grad.data.copy()
         m.zero_grad()
         flat(cls.forward(m, x1))[-1].sum().backward()
         np.testing.assert_allclose(w - m.weight_hh_l0.grad, 0, atol=1e-6)

@@ -25,7 +25,8 @@ estimator trains, that generator is swapped into :mod:`myelin.random` under a lo
 generator is restored afterwards: training never disturbs the caller's random stream, and fits
 running in several threads stay reproducible.
 
-scikit-learn is an optional extra: ``pip install 'myelin-nn[sklearn]'``.
+scikit-learn is an optional extra: ``pip install ".[sklearn]"`` in a checkout, or
+``pip install "myelin-nn[sklearn]"`` from PyPI once published.
 """
 
 from __future__ import annotations
@@ -48,9 +49,9 @@ try:
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import check_is_fitted, validate_data  # scikit-learn >= 1.6
 except ImportError as _err:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "myelin.sklearn needs scikit-learn, an optional extra: pip install 'myelin-nn[sklearn]'"
-    ) from _err
+    from ._extras import install_hint
+
+    raise ImportError(f"myelin.sklearn needs scikit-learn, an optional extra: {install_hint('sklearn')}") from _err
 
 
 from . import nn, optim
@@ -234,9 +235,9 @@ class _BaseNeuralNet(BaseEstimator):
                 if l1 or l2:
                     for w in self._weights:  # d/dw (l1 |w| + l2 w^2), straight into .grad
                         if l2:
-                            w.grad += (2 * l2) * w.data
+                            w.grad.data += (2 * l2) * w.data
                         if l1:
-                            w.grad += l1 * np.sign(w.data)
+                            w.grad.data += l1 * np.sign(w.data)
                 opt.step()
                 total += float(loss.data) * xb.shape[0]
         value = total / n + self._penalty()

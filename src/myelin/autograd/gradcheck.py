@@ -69,7 +69,7 @@ def gradcheck(
         total.backward()
     for i in checked:
         x = args[i]
-        analytic = np.zeros_like(x.data) if x.grad is None else x.grad
+        analytic = np.zeros_like(x.data) if x.grad is None else x.grad.data
         numeric = np.zeros_like(x.data)
         flat, nflat = x.data.reshape(-1), numeric.reshape(-1)
         with no_grad():

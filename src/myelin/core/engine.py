@@ -8,25 +8,35 @@ keeps the nodes that have received a gradient in a heap keyed by ``-_seq`` and p
 one at a time, so every node runs its backward once, after all of its consumers have added
 their share (no recursion: a chain of 100,000 ops is fine; no separate sorting pass).
 
-Leaf gradients: the first gradient that reaches a leaf becomes its ``.grad``. It is copied
-unless the op returned it inside :class:`~myelin.core.node.Fresh` (freshly allocated and
-referenced nowhere else: the leaf may own it) or it was just created by a dtype cast; later
-gradients are added in place.
+Gradients are always NumPy arrays of their tensor's shape, never NumPy scalars: NumPy hands
+back scalars for 0-d results, and ``x += g`` on a scalar rebinds a name instead of adding, so
+every array that enters the engine goes through :func:`as_grad_array` first.
+
+Leaf gradients: ``leaf.grad`` is a Tensor wrapping an array. The first gradient that reaches
+a leaf becomes that array; it is copied unless the op returned it inside
+:class:`~myelin.core.node.Fresh` (freshly allocated and referenced nowhere else: the leaf may
+own it) or it was just created by a dtype cast. Later gradients are added in place.
+
+:func:`observe` lets a caller watch the real backward pass node by node (the step-by-step
+replay of ``myelin.viz`` is built on it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..core.node import Fresh
+from . import node as _node
+from .node import Fresh
 
 if TYPE_CHECKING:
-    from ..core.tensor import Tensor
+    from .tensor import Tensor
 
-__all__ = ["run_backward"]
+__all__ = ["Observer", "accumulate_grad", "as_grad_array", "observe", "run_backward"]
 
 _FREED_MESSAGE = (
     "backward: trying to backward through the graph a second time (or to use an "
@@ -34,70 +44,133 @@ _FREED_MESSAGE = (
     "the first time if you need to backward twice"
 )
 
+#: ``observer(out, grad, parents, parent_grads)`` for every node as backward runs, and
+#: ``observer(leaf, grad, (), ())`` for every gradient that reaches a leaf (see :func:`observe`).
+Observer = Callable[["Tensor", np.ndarray, tuple, tuple], Any]
+_OBSERVERS: list[Observer] = []
 
-def _accumulate_leaf(leaf: Tensor, grad: np.ndarray, owned: bool = False) -> None:
+
+@contextmanager
+def observe(callback: Observer) -> Iterator[None]:
+    """Call ``callback`` for each step of every ``backward()`` run inside the block.
+
+    For a node (an op's output ``out``): ``callback(out, grad, parents, parent_grads)`` where
+    ``grad`` is d loss / d out as it arrived (after hooks), ``parents`` the op's inputs and
+    ``parent_grads`` what the chain rule passes to each of them (``None`` where an input needs
+    none). For a leaf: ``callback(leaf, grad, (), ())`` with the gradient added to ``leaf.grad``.
+    Nodes are reported in the order the engine runs them. The arrays are the engine's own: read
+    them, do not modify them.
+    """
+    _OBSERVERS.append(callback)
+    try:
+        yield
+    finally:
+        _OBSERVERS.remove(callback)
+
+
+def as_grad_array(grad: Any, like: np.ndarray) -> np.ndarray:
+    """``grad`` as an ndarray of ``like``'s shape (0-d scalars and Tensors included)."""
+    if isinstance(grad, _node.TENSOR_CLASS):
+        grad = grad.data
+    if type(grad) is not np.ndarray:
+        grad = np.asarray(grad)
+    if grad.shape != like.shape:
+        raise RuntimeError(f"gradient of shape {grad.shape} does not match the tensor's shape {like.shape}")
+    return grad
+
+
+def _run_hooks(hooks: list, grad: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Each hook sees the gradient as a Tensor and may return a replacement."""
+    wrap = _node.TENSOR_CLASS._wrap
+    for hook in hooks:
+        new = hook(wrap(grad))
+        if new is not None:
+            grad = as_grad_array(new, like)
+    return grad
+
+
+def accumulate_grad(leaf: Tensor, grad: np.ndarray, owned: bool = False) -> None:
     """Add ``grad`` into ``leaf.grad``; adopt it without a copy when ``owned`` (and no hook saw it)."""
     if leaf._hooks:
-        for hook in leaf._hooks:
-            new = hook(grad)
-            if new is not None:
-                grad = np.asarray(new)
+        grad = _run_hooks(leaf._hooks, grad, leaf.data)
         owned = False  # a hook may have kept a reference to the array it was shown
-    current = leaf.grad
+    if _OBSERVERS:
+        for callback in _OBSERVERS:
+            callback(leaf, grad, (), ())
+    current = leaf._grad
     if current is None:
         dtype = leaf.data.dtype
         if grad.dtype != dtype:
-            leaf.grad = grad.astype(dtype)
-        elif owned:
-            leaf.grad = grad
+            arr = grad.astype(dtype)
+        elif owned and grad.flags.writeable:
+            arr = grad
         else:
-            leaf.grad = grad.copy()
+            arr = grad.copy()
+        leaf._grad = _node.TENSOR_CLASS._wrap(arr)
     else:
-        current += grad
+        acc = current.data
+        if acc.flags.writeable and acc.shape == grad.shape:
+            np.add(acc, grad, out=acc, casting="unsafe")
+        else:  # a gradient the user set to a read-only or broadcast view: replace it
+            current.data = (acc + grad).astype(leaf.data.dtype, copy=False)
 
 
 def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Propagate ``grad`` (d out / d root) to every leaf that requires grad."""
     if root._freed:
         raise RuntimeError(_FREED_MESSAGE)
+    grad = as_grad_array(grad, root.data)
     if root._backward is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, grad)
+        accumulate_grad(root, grad)
         return
     grads: dict[int, np.ndarray] = {id(root): grad}
     heap: list = [(-root._seq, root)]
     free = not retain_graph
+    observers = list(_OBSERVERS)
     while heap:
         node = heappop(heap)[1]
         g = grads.pop(id(node))
         if node._hooks:
-            for hook in node._hooks:
-                new = hook(g)
-                if new is not None:
-                    g = np.asarray(new)
+            g = _run_hooks(node._hooks, g, node.data)
         if node._retains_grad:
-            node.grad = np.array(g, copy=True) if node.grad is None else node.grad + g
+            if node._grad is None:
+                node._grad = _node.TENSOR_CLASS._wrap(np.array(g, copy=True))
+            else:
+                node._grad.data = node._grad.data + g
         backward = node._backward
         if backward is None:
             raise RuntimeError(_FREED_MESSAGE)
+        parents = node._parents
         parent_grads = backward(g)
         fresh = type(parent_grads) is Fresh
-        for parent, pg in zip(node._parents, parent_grads):
+        passed: list = []
+        for parent, pg in zip(parents, parent_grads):
             if pg is None or not parent.requires_grad:
+                passed.append(None)
                 continue
             data = parent.data
+            if type(pg) is not np.ndarray:  # NumPy scalars from 0-d arithmetic
+                pg = np.asarray(pg)
             if pg.shape != data.shape:
                 raise RuntimeError(
                     f"backward of '{node._op}': gradient shape {pg.shape} does not match "
                     f"input shape {data.shape} (a bug in that op)"
                 )
+            passed.append(pg)
+        if observers:
+            for callback in observers:
+                callback(node, g, parents, tuple(passed))
+        for parent, pg in zip(parents, passed):
+            if pg is None:
+                continue
             owned = fresh
-            if pg.dtype != data.dtype:
-                pg = pg.astype(data.dtype)
+            if pg.dtype != parent.data.dtype:
+                pg = pg.astype(parent.data.dtype)
                 owned = True
             if parent._backward is None:
                 if parent._freed:
                     raise RuntimeError(_FREED_MESSAGE)
-                _accumulate_leaf(parent, pg, owned)
+                accumulate_grad(parent, pg, owned)
             else:
                 key = id(parent)
                 prev = grads.get(key)
@@ -105,7 +178,8 @@ def run_backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> 
                     grads[key] = pg
                     heappush(heap, (-parent._seq, parent))
                 else:
-                    grads[key] = prev + pg
+                    total = prev + pg
+                    grads[key] = total if type(total) is np.ndarray else np.asarray(total)
         if free:
             node._parents = ()
             node._backward = None

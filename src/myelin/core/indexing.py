@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd.grad_mode import STATE
 from . import node
+from .grad_mode import STATE
 from .node import make_node
 
 if TYPE_CHECKING:

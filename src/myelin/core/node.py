@@ -7,7 +7,8 @@ An op computes its result with NumPy, then calls::
 ``backward(g)`` receives the gradient of the loss with respect to ``out`` (a NumPy array of
 ``out``'s shape, which it must not modify) and returns one gradient per parent, in order,
 each of that parent's shape, or ``None`` for a parent that needs none. It is only called
-when at least one parent requires grad; ``needs_grad(t)`` lets it skip work for the others.
+when at least one parent requires grad; testing ``parent.requires_grad`` lets it skip work for
+the others.
 Under ``no_grad`` (or when no parent requires grad) no closure is kept: the result is a
 plain tensor and the graph stays empty.
 
@@ -25,15 +26,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd.grad_mode import STATE
+from .grad_mode import STATE
 
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["FLOAT_TYPES", "Fresh", "ensure_tensor", "make_node", "to_array", "unbroadcast"]
+__all__ = ["AccumulateGrad", "Fresh", "Node", "ensure_tensor", "make_node", "to_array", "unbroadcast"]
 
 BackwardFn = Callable[[np.ndarray], Sequence[Any]]
-FLOAT_TYPES = (np.float16, np.float32, np.float64)
 
 #: Set by ``myelin.core.tensor`` once the class exists (keeps this module import-free).
 TENSOR_CLASS: Any = None
@@ -55,17 +55,13 @@ class Fresh(tuple):
 def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, attrs: dict | None = None) -> Tensor:
     """Wrap ``data`` as the output of ``op`` on ``parents``; record the graph when needed.
 
-    ``attrs`` holds the op's non-tensor arguments (shapes, dims, scalar operands) for the tracer.
+    ``attrs`` holds the op's non-tensor arguments (shapes, dims, scalar operands): the tracer
+    reads them, and ``out.grad_fn.saved`` shows them.
     """
-    out = TENSOR_CLASS.__new__(TENSOR_CLASS)
     if type(data) is not np.ndarray:  # NumPy hands back scalars for 0-d results
         data = np.asarray(data)
-    out.data = data
-    out.grad = None
+    out = TENSOR_CLASS._wrap(data)
     out._op = op
-    out._freed = False
-    out._hooks = None
-    out._retains_grad = False
     if TRACER is not None:
         TRACER(out, parents, op, attrs)
     if STATE.enabled:
@@ -74,13 +70,96 @@ def make_node(data: np.ndarray, parents: tuple, backward: BackwardFn, op: str, a
                 out.requires_grad = True
                 out._parents = parents
                 out._backward = backward
+                out._attrs = attrs
                 out._seq = _next_seq()
                 return out
-    out._seq = 0
-    out.requires_grad = False
-    out._parents = ()
-    out._backward = None
     return out
+
+
+def _backward_name(op: str) -> str:
+    """PyTorch-style node name: ``"log_softmax"`` -> ``"LogSoftmaxBackward0"``."""
+    return "".join(part.capitalize() for part in op.split("_")) + "Backward0"
+
+
+class Node:
+    """The op that made a tensor, as PyTorch's ``grad_fn``: a view onto the recorded graph.
+
+    ``name()`` is PyTorch's spelling (``"MulBackward0"``), ``op`` Myelin's (``"mul"``);
+    ``next_functions`` leads to the inputs' nodes (an :class:`AccumulateGrad` for a leaf that
+    requires grad, ``None`` for a constant); ``saved`` holds what the op keeps for its
+    backward that a learner would want to see: its constant arguments and its inputs' values.
+    ``tensor`` is the op's output. Backward frees the graph (unless ``retain_graph=True``),
+    after which ``next_functions`` is empty.
+    """
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor: Tensor) -> None:
+        self.tensor = tensor
+
+    def name(self) -> str:
+        return _backward_name(self.tensor._op)
+
+    @property
+    def op(self) -> str:
+        return self.tensor._op
+
+    @property
+    def parents(self) -> tuple:
+        """The op's input tensors (empty once backward has freed the graph)."""
+        return self.tensor._parents
+
+    @property
+    def next_functions(self) -> tuple:
+        return tuple((_node_of(p), 0) for p in self.tensor._parents)
+
+    @property
+    def saved(self) -> dict:
+        attrs = self.tensor._attrs
+        out = dict(attrs) if attrs else {}
+        for i, p in enumerate(self.tensor._parents):
+            out[f"input{i}"] = p.data
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.tensor is self.tensor
+
+    def __hash__(self) -> int:
+        return id(self.tensor)
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class AccumulateGrad:
+    """The end of the graph at a leaf that requires grad: its gradient is added into ``variable.grad``."""
+
+    __slots__ = ("variable",)
+
+    def __init__(self, variable: Tensor) -> None:
+        self.variable = variable
+
+    def name(self) -> str:
+        return "AccumulateGrad"
+
+    next_functions: tuple = ()
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.variable is self.variable
+
+    def __hash__(self) -> int:
+        return id(self.variable)
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
+
+def _node_of(t: Tensor) -> Node | AccumulateGrad | None:
+    if t._backward is not None:
+        return Node(t)
+    if t.requires_grad:
+        return AccumulateGrad(t)
+    return None
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

@@ -13,30 +13,48 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import engine
-from ..autograd.grad_mode import STATE
-from . import indexing, node, reductions, shape
+from . import engine, indexing, node, reductions, shape
+from .grad_mode import STATE
 from .node import make_node, to_array, unbroadcast
 
 __all__ = ["Size", "Tensor", "as_tensor", "tensor"]
 
-_FLOAT_KINDS = "f"
-
 
 def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """``data`` as a fresh NumPy array with Myelin's default dtypes (float32 for floats)."""
+    """``data`` as a fresh NumPy array with PyTorch's dtype inference.
+
+    NumPy arrays and NumPy scalars keep their dtype (float64 stays float64, as ``torch.tensor``
+    does); Python floats, and sequences of them, become float32 (the default dtype); Python
+    ints become int64 and bools bool.
+    """
     if isinstance(data, Tensor):
         data = data.data
     if dtype is not None:
         return np.array(data, dtype=np.dtype(dtype))
     arr = np.array(data)
-    if arr.dtype == np.float64 or arr.dtype == np.float16:
-        arr = arr.astype(np.float32)
-    elif arr.dtype.kind in "OUS":
+    kind = arr.dtype.kind
+    if kind in "OUS":
         raise TypeError(f"tensor: expected numbers, received an array of dtype {arr.dtype}")
-    elif arr.dtype.kind == "c":
+    if kind == "c":
         raise TypeError("tensor: complex numbers are not supported")
+    if arr.dtype == np.float64 and not isinstance(data, (np.ndarray, np.generic)) and not _holds_float64(data):
+        arr = arr.astype(np.float32)
     return arr
+
+
+def _holds_float64(data: Any) -> bool:
+    """True when a (nested) sequence holds a NumPy float64 array or scalar (PyTorch then infers float64)."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, (np.ndarray, np.generic)):
+            if item.dtype == np.float64:
+                return True
+        elif isinstance(item, Tensor) and item.data.dtype == np.float64:
+            return True
+    return False
 
 
 def _promote_result(out: np.ndarray, a: np.ndarray, b: Any) -> np.ndarray:
@@ -47,9 +65,40 @@ def _promote_result(out: np.ndarray, a: np.ndarray, b: Any) -> np.ndarray:
     return out
 
 
+def _category(dtype: np.dtype) -> str:
+    kind = dtype.kind
+    return "i" if kind == "u" else kind
+
+
+def _promote_tensors(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """PyTorch's promotion between two tensors, where NumPy's differs.
+
+    A 0-d tensor does not widen a dimensioned one of the same category (``float64 scalar tensor
+    * float32 vector`` is float32), and integer true division gives the default float32.
+    """
+    da, db, do = a.dtype, b.dtype, out.dtype
+    if da == db:
+        return out if do == da or do != np.float64 else out.astype(np.float32)
+    if a.ndim == 0 and b.ndim and _category(da) == _category(db):
+        return out if do == db else out.astype(db)
+    if b.ndim == 0 and a.ndim and _category(da) == _category(db):
+        return out if do == da else out.astype(da)
+    if do == np.float64 and da != np.float64 and db != np.float64:
+        return out.astype(np.float32)
+    return out
+
+
 def _broadcast_error(op: str, a: np.ndarray, b: Any) -> ValueError:
     bshape = getattr(b, "shape", ())
     return ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(bshape)} cannot be broadcast together")
+
+
+def _apply(fn: Callable[[Any, Any], Any], a: Any, b: Any, op: str) -> np.ndarray:
+    """``fn(a, b)``, with a broadcast failure reported as ``op`` and both shapes."""
+    try:
+        return fn(a, b)
+    except ValueError:
+        raise _broadcast_error(op, a, b) from None
 
 
 class Size(int):
@@ -74,49 +123,44 @@ class Tensor:
 
     __slots__ = (
         "__weakref__",
+        "_attrs",
         "_backward",
         "_freed",
+        "_grad",
         "_hooks",
         "_op",
         "_parents",
         "_retains_grad",
         "_seq",
         "data",
-        "grad",
         "requires_grad",
     )
-    __array_ufunc__ = None  # NumPy defers to our reflected operators
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
-        arr = _default_array(data, dtype)
+        self._init_fields(_default_array(data, dtype))
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def _init_fields(self, arr: np.ndarray, requires_grad: bool = False) -> None:
+        """Every slot's starting value: the one place a tensor is initialised."""
         self.data = arr
-        self.grad = None
+        self._grad = None
+        self.requires_grad = requires_grad
         self._parents = ()
         self._backward = None
+        self._attrs = None
         self._op = ""
         self._freed = False
         self._hooks = None
         self._retains_grad = False
         self._seq = 0
-        self.requires_grad = False
-        if requires_grad:
-            self.requires_grad_(True)
 
     @classmethod
     def _wrap(cls, arr: np.ndarray, requires_grad: bool = False) -> Tensor:
         """A leaf around ``arr`` without copying it (internal fast path)."""
         t = cls.__new__(cls)
-        t.data = arr
-        t.grad = None
-        t.requires_grad = requires_grad
-        t._parents = ()
-        t._backward = None
-        t._op = ""
-        t._freed = False
-        t._hooks = None
-        t._retains_grad = False
-        t._seq = 0
+        t._init_fields(arr, requires_grad)
         return t
 
     # ----------------------------------------------------------------- properties
@@ -153,12 +197,39 @@ class Tensor:
 
     @property
     def is_leaf(self) -> bool:
-        return self._backward is None
+        return self._backward is None and not self._freed
 
     @property
-    def grad_fn(self) -> str | None:
-        """The name of the op that made this tensor, or None for a leaf."""
-        return self._op if self._backward is not None else None
+    def grad_fn(self) -> node.Node | None:
+        """The op that made this tensor (a :class:`~myelin.core.node.Node`), or None for a leaf."""
+        if self._backward is None and not self._freed:
+            return None
+        return node.Node(self)
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d loss / d self after ``backward()``: a Tensor of this tensor's shape, or None."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Any) -> None:
+        if value is None:
+            self._grad = None
+            return
+        if isinstance(value, Tensor):
+            arr = value.data
+        else:  # a NumPy array or number: taken in this tensor's dtype
+            arr = np.asarray(value)
+            if arr.dtype != self.data.dtype:
+                arr = arr.astype(self.data.dtype)
+        if arr.shape != self.data.shape:
+            raise ValueError(f"grad: assigned a gradient of shape {arr.shape} to a tensor of shape {self.shape}")
+        if arr.dtype != self.data.dtype:
+            raise TypeError(
+                f"grad: assigned a gradient of dtype {arr.dtype} to a tensor of dtype {self.dtype} (as in PyTorch, "
+                f"they must match: convert it with .to({self.dtype}))"
+            )
+        self._grad = value if isinstance(value, Tensor) else Tensor._wrap(arr)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and self.data.dtype.kind != "f":
@@ -242,6 +313,31 @@ class Tensor:
     def bool(self) -> Tensor:
         return self.astype(np.bool_)
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """NumPy functions on tensors: differentiable ones run as Tensor ops, others on the arrays.
+
+        ``array * tensor`` and ``np.exp(tensor)`` keep the graph (they call the Tensor op);
+        any other ufunc (``np.sign(t.grad)``, ``np.isfinite(t)``) computes on the arrays and
+        returns a tensor without gradient, and refuses an input that requires grad.
+        """
+        if method == "__call__" and not kwargs:
+            op = _UFUNC_OPS.get(ufunc.__name__)
+            if op is not None:
+                return op(*[x if isinstance(x, Tensor) else node.ensure_tensor(x, self.data) for x in inputs])
+        for x in inputs:
+            if isinstance(x, Tensor) and x.requires_grad and STATE.enabled:
+                raise TypeError(
+                    f"numpy.{ufunc.__name__}: the tensor requires grad and NumPy would drop its gradient; "
+                    f"use the Tensor method or call .detach() first"
+                )
+        arrays = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        if "out" in kwargs:
+            kwargs["out"] = tuple(o.data if isinstance(o, Tensor) else o for o in kwargs["out"])
+        result = getattr(ufunc, method)(*arrays, **kwargs)
+        if isinstance(result, tuple):
+            return tuple(Tensor._wrap(np.asarray(r)) for r in result)
+        return result if result is None else Tensor._wrap(np.asarray(result))
+
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
@@ -284,39 +380,59 @@ class Tensor:
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
-        """Accumulate d self / d leaf into every leaf's ``.grad`` (PyTorch semantics)."""
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: Any = None,
+        *,
+        grad: Any = None,
+    ) -> None:
+        """Accumulate d self / d leaf into every leaf's ``.grad`` (PyTorch semantics).
+
+        ``gradient`` (alias ``grad``) is d loss / d self, required when self has more than one
+        element. ``retain_graph=True`` keeps the graph for another backward.
+        """
+        if create_graph:
+            raise NotImplementedError(
+                "backward(create_graph=True): Myelin computes first derivatives only (no graph of the backward pass)"
+            )
+        if inputs is not None:
+            raise NotImplementedError("backward(inputs=...): not supported; read .grad of the leaves you need")
+        if grad is not None:
+            if gradient is not None:
+                raise TypeError("backward: pass the gradient once, as gradient= (grad= is its alias)")
+            gradient = grad
         if not self.requires_grad:
             raise RuntimeError("backward: the tensor does not require grad and has no graph")
-        if grad is None:
+        if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
                     f"backward: grad can be implicitly created only for scalar outputs, this output has shape "
-                    f"{self.shape}; pass grad= of the same shape"
+                    f"{self.shape}; pass gradient= of the same shape"
                 )
             seed = np.ones(self.data.shape, self.data.dtype)
         else:
-            seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.data.dtype)
+            seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.data.dtype)
             if seed.shape != self.data.shape:
-                raise ValueError(f"backward: grad has shape {seed.shape}, expected the output's shape {self.shape}")
-        engine.run_backward(self, seed, retain_graph=retain_graph)
+                raise ValueError(
+                    f"backward: gradient has shape {seed.shape}, expected the output's shape {self.shape}"
+                )
+        engine.run_backward(self, seed, retain_graph=bool(retain_graph))
 
     # ----------------------------------------------------------------- arithmetic
+    # Tensor (op) Tensor follows PyTorch's promotion (``_promote_tensors``); Tensor (op) Python
+    # number keeps the tensor's dtype (``_promote_result``), as PyTorch's scalar rules do.
     def __add__(self, other: Any) -> Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
-            try:
-                out = a + b
-            except ValueError:
-                raise _broadcast_error("add", a, b) from None
+            out = _promote_tensors(_apply(np.add, a, b, "add"), a, b)
             sa, sb = a.shape, b.shape
             return make_node(out, (self, other), lambda g: (unbroadcast(g, sa), unbroadcast(g, sb)), "add")
         b = to_array(other, a)
-        try:
-            out = _promote_result(a + b, a, b)
-        except ValueError:
-            raise _broadcast_error("add", a, b) from None
+        out = _promote_result(_apply(np.add, a, b, "add"), a, b)
         sa = a.shape
         return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "add", {"c": b})
 
@@ -326,27 +442,18 @@ class Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
-            try:
-                out = a - b
-            except ValueError:
-                raise _broadcast_error("sub", a, b) from None
+            out = _promote_tensors(_apply(np.subtract, a, b, "sub"), a, b)
             sa, sb = a.shape, b.shape
             return make_node(out, (self, other), lambda g: (unbroadcast(g, sa), unbroadcast(-g, sb)), "sub")
         b = to_array(other, a)
-        try:
-            out = _promote_result(a - b, a, b)
-        except ValueError:
-            raise _broadcast_error("sub", a, b) from None
+        out = _promote_result(_apply(np.subtract, a, b, "sub"), a, b)
         sa = a.shape
         return make_node(out, (self,), lambda g: (unbroadcast(g, sa),), "sub", {"c": b})
 
     def __rsub__(self, other: Any) -> Tensor:
         a = self.data
         b = to_array(other, a)
-        try:
-            out = _promote_result(b - a, a, b)
-        except ValueError:
-            raise _broadcast_error("sub", b, a) from None
+        out = _promote_result(_apply(np.subtract, b, a, "sub"), a, b)
         sa = a.shape
         return make_node(out, (self,), lambda g: (unbroadcast(-g, sa),), "rsub", {"c": b})
 
@@ -354,10 +461,7 @@ class Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
-            try:
-                out = a * b
-            except ValueError:
-                raise _broadcast_error("mul", a, b) from None
+            out = _promote_tensors(_apply(np.multiply, a, b, "mul"), a, b)
             ta, tb = self, other
 
             def backward(g: np.ndarray) -> tuple:
@@ -367,10 +471,7 @@ class Tensor:
 
             return make_node(out, (self, other), backward, "mul")
         b = to_array(other, a)
-        try:
-            out = _promote_result(a * b, a, b)
-        except ValueError:
-            raise _broadcast_error("mul", a, b) from None
+        out = _promote_result(_apply(np.multiply, a, b, "mul"), a, b)
         return make_node(out, (self,), lambda g: (unbroadcast(g * b, a.shape),), "mul", {"c": b})
 
     __rmul__ = __mul__
@@ -379,11 +480,7 @@ class Tensor:
         a = self.data
         if isinstance(other, Tensor):
             b = other.data
-            try:
-                out = a / b
-            except ValueError:
-                raise _broadcast_error("div", a, b) from None
-            out = _promote_result(out, a, b)
+            out = _promote_tensors(_apply(np.true_divide, a, b, "div"), a, b)
             ta, tb = self, other
 
             def backward(g: np.ndarray) -> tuple:
@@ -393,29 +490,20 @@ class Tensor:
 
             return make_node(out, (self, other), backward, "div")
         b = to_array(other, a)
-        try:
-            out = _promote_result(a / b, a, b)
-        except ValueError:
-            raise _broadcast_error("div", a, b) from None
+        out = _promote_result(_apply(np.true_divide, a, b, "div"), a, b)
         return make_node(out, (self,), lambda g: (unbroadcast(g / b, a.shape),), "div", {"c": b})
 
     def __rtruediv__(self, other: Any) -> Tensor:
         a = self.data
         b = to_array(other, a)
-        try:
-            out = _promote_result(b / a, a, b)
-        except ValueError:
-            raise _broadcast_error("div", b, a) from None
+        out = _promote_result(_apply(np.true_divide, b, a, "div"), a, b)
         return make_node(out, (self,), lambda g: (unbroadcast(-g * out / a, a.shape),), "rdiv", {"c": b})
 
     def __pow__(self, exponent: Any) -> Tensor:
         a = self.data
         if isinstance(exponent, Tensor):
             b = exponent.data
-            try:
-                out = _promote_result(np.power(a, b), a, b)
-            except ValueError:
-                raise _broadcast_error("pow", a, b) from None
+            out = _promote_tensors(_apply(np.power, a, b, "pow"), a, b)
             ta, tb = self, exponent
 
             def backward(g: np.ndarray) -> tuple:
@@ -430,7 +518,7 @@ class Tensor:
 
             return make_node(out, (self, exponent), backward, "pow")
         p = to_array(exponent, a)
-        out = _promote_result(np.power(a, p), a, p)
+        out = _promote_result(_apply(np.power, a, p, "pow"), a, p)
         if isinstance(p, (int, float)) and p == 2:
             return make_node(out, (self,), lambda g: (unbroadcast(g * 2 * a, a.shape),), "pow", {"c": p})
         return make_node(out, (self,), lambda g: (unbroadcast(g * p * np.power(a, p - 1), a.shape),), "pow",
@@ -439,7 +527,7 @@ class Tensor:
     def __rpow__(self, base: Any) -> Tensor:
         a = self.data
         b = to_array(base, a)
-        out = _promote_result(np.power(b, a), a, b)
+        out = _promote_result(_apply(np.power, b, a, "pow"), a, b)
         logb = np.log(b).astype(out.dtype) if isinstance(b, np.ndarray) else np.log(b)
         return make_node(out, (self,), lambda g: (unbroadcast(g * out * logb, a.shape),), "rpow", {"c": b})
 
@@ -481,10 +569,7 @@ class Tensor:
     # ----------------------------------------------------------------- comparisons (no gradient)
     def _compare(self, other: Any, fn: Callable[[Any, Any], np.ndarray], op: str) -> Tensor:
         b = to_array(other, self.data)
-        try:
-            out = Tensor._wrap(np.asarray(fn(self.data, b)))
-        except ValueError:
-            raise _broadcast_error(op, self.data, b) from None
+        out = Tensor._wrap(np.asarray(_apply(fn, self.data, b, op)))
         if node.TRACER is not None:  # no gradient, so no graph node: only the tracer hears of it
             node.TRACER(out, (self, other) if isinstance(other, Tensor) else (self,), op, {"c": b})
         return out
@@ -594,30 +679,30 @@ class Tensor:
     def neg(self) -> Tensor:
         return -self
 
-    # Activations as methods (``x.relu()``), as in PyTorch; the math lives in nn.functional,
-    # imported on first use so the engine keeps no import-time dependency on it.
+    # Activations as methods (``x.relu()``), as in PyTorch; they live in ``core/pointwise.py``
+    # (imported on first use: that module builds on this one).
     def relu(self) -> Tensor:
-        from ..nn.functional import relu
+        from .pointwise import relu
 
         return relu(self)
 
     def sigmoid(self) -> Tensor:
-        from ..nn.functional import sigmoid
+        from .pointwise import sigmoid
 
         return sigmoid(self)
 
     def tanh(self) -> Tensor:
-        from ..nn.functional import tanh
+        from .pointwise import tanh
 
         return tanh(self)
 
     def softmax(self, dim: int) -> Tensor:
-        from ..nn.functional import softmax
+        from .pointwise import softmax
 
         return softmax(self, dim=dim)
 
     def log_softmax(self, dim: int) -> Tensor:
-        from ..nn.functional import log_softmax
+        from .pointwise import log_softmax
 
         return log_softmax(self, dim=dim)
 
@@ -701,6 +786,23 @@ class Tensor:
 
 node.TENSOR_CLASS = Tensor
 
+#: NumPy ufuncs that run as the differentiable Tensor op of the same meaning.
+_UFUNC_OPS: dict[str, Callable[..., Tensor]] = {
+    "add": Tensor.__add__,
+    "subtract": Tensor.__sub__,
+    "multiply": Tensor.__mul__,
+    "true_divide": Tensor.__truediv__,
+    "power": Tensor.__pow__,
+    "negative": Tensor.__neg__,
+    "exp": Tensor.exp,
+    "log": Tensor.log,
+    "sqrt": Tensor.sqrt,
+    "absolute": Tensor.abs,
+    "matmul": lambda x, y: matmul(x, y),
+    "maximum": lambda x, y: maximum(x, y),
+    "minimum": lambda x, y: minimum(x, y),
+}
+
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
     """A new leaf tensor holding a copy of ``data`` (float32 unless ``dtype`` says otherwise)."""
@@ -708,15 +810,16 @@ def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
-    """``data`` as a tensor, sharing memory with a NumPy array when no conversion is needed."""
+    """``data`` as a tensor, sharing memory with a NumPy array when no conversion is needed.
+
+    As ``torch.as_tensor``: a NumPy array keeps its dtype (float64 stays float64).
+    """
     if isinstance(data, Tensor):
         return data if dtype is None else data.astype(dtype)
     if isinstance(data, np.ndarray):
         if dtype is not None:
             dtype = np.dtype(dtype)
             return Tensor._wrap(data if data.dtype == dtype else data.astype(dtype))
-        if data.dtype == np.float64 or data.dtype == np.float16:
-            return Tensor._wrap(data.astype(np.float32))
         if data.dtype.kind in "fiub":
             return Tensor._wrap(data)
     return Tensor(data, dtype=dtype)
@@ -736,6 +839,11 @@ def matmul(x: Any, y: Any) -> Tensor:
     a, b = x.data, y.data
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {_shape_str(a)} and {_shape_str(b)}")
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"matmul: operands have dtypes {a.dtype} and {b.dtype}; as in PyTorch, both must have the same "
+            f"dtype: convert one with .float() or .double()"
+        )
     ka = a.shape[-1]
     kb = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if ka != kb:
@@ -773,10 +881,7 @@ def maximum(x: Any, y: Any) -> Tensor:
     """Elementwise maximum; at ties the gradient is split equally (as PyTorch)."""
     x, y = _pair(x, y)
     a, b = x.data, y.data
-    try:
-        out = np.maximum(a, b)
-    except ValueError:
-        raise _broadcast_error("maximum", a, b) from None
+    out = _promote_tensors(_apply(np.maximum, a, b, "maximum"), a, b)
 
     def backward(g: np.ndarray) -> tuple:
         wa = (a > b) + 0.5 * (a == b)
@@ -791,10 +896,7 @@ def minimum(x: Any, y: Any) -> Tensor:
     """Elementwise minimum; at ties the gradient is split equally (as PyTorch)."""
     x, y = _pair(x, y)
     a, b = x.data, y.data
-    try:
-        out = np.minimum(a, b)
-    except ValueError:
-        raise _broadcast_error("minimum", a, b) from None
+    out = _promote_tensors(_apply(np.minimum, a, b, "minimum"), a, b)
 
     def backward(g: np.ndarray) -> tuple:
         wa = (a < b) + 0.5 * (a == b)

@@ -52,7 +52,7 @@ class GradientReducer:
     def _pack(self) -> None:
         buf, flags, offsets = self.buffer, self.flags, self.offsets
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = None if p.grad is None else p.grad.data
             lo, hi = offsets[i], offsets[i + 1]
             if g is None:
                 buf[lo:hi] = 0
@@ -72,8 +72,8 @@ class GradientReducer:
             if flags[i] == 0:  # None on every rank: stays None
                 continue
             view = buf[offsets[i]:offsets[i + 1]].reshape(self.shapes[i])
-            g = p.grad
-            if isinstance(g, np.ndarray) and g.flags.writeable and g.dtype == p.data.dtype:
+            g = None if p.grad is None else p.grad.data
+            if g is not None and g.flags.writeable and g.dtype == p.data.dtype:
                 np.copyto(g, view, casting="unsafe")
             else:
                 p.grad = view.astype(p.data.dtype, copy=True)

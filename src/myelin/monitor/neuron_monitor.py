@@ -265,10 +265,10 @@ class NeuronMonitor(Callback):
 
         return hook
 
-    def _grad_hook(self, name: str, sample: _Sample) -> Callable[[np.ndarray], None]:
-        def hook(grad: np.ndarray) -> None:
+    def _grad_hook(self, name: str, sample: _Sample) -> Callable[[Any], None]:
+        def hook(grad: Any) -> None:  # a Tensor, as in PyTorch's hooks; the array is kept
             if self._current is sample:
-                sample.grads.setdefault(name, []).append(grad)
+                sample.grads.setdefault(name, []).append(grad.data)
 
         return hook
 

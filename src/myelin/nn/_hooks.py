@@ -16,16 +16,24 @@ if TYPE_CHECKING:
 __all__ = ["BackwardHookTracker", "RemovableHandle"]
 
 
+def _as_input_tensor(arr: np.ndarray) -> Tensor:
+    """A NumPy input as a tensor; float arrays become float32, the models' dtype (a convenience of
+    calling a module on NumPy data: ``myelin.tensor`` itself keeps float64 as PyTorch does)."""
+    if arr.dtype.kind == "f" and arr.dtype != np.float32:
+        arr = arr.astype(np.float32)
+    return as_tensor(arr)
+
+
 def wrap_input(a: Any) -> Any:
     """NumPy arrays (and lists of numbers) become tensors; tuples are wrapped element-wise."""
     t = type(a)
     if t is np.ndarray:
-        return as_tensor(a)
+        return _as_input_tensor(a)
     if t is tuple:
         return tuple(wrap_input(e) for e in a)
     if t is list:
         arr = np.asarray(a) if a and not any(isinstance(e, (Tensor, np.ndarray, tuple)) for e in a) else None
-        return as_tensor(arr) if arr is not None and arr.dtype.kind in "fiub" else a
+        return _as_input_tensor(arr) if arr is not None and arr.dtype.kind in "fiub" else a
     return a
 
 
@@ -97,8 +105,10 @@ class BackwardHookTracker:
         return backward
 
     def _fire(self) -> None:
-        for hook in list(self.module._backward_hooks.values()):
-            if hook(self.module, tuple(self.grad_inputs), tuple(self.grad_outputs)) is not None:
+        grad_inputs = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_inputs)
+        grad_outputs = tuple(None if g is None else Tensor._wrap(g) for g in self.grad_outputs)
+        for hook in list(self.module._backward_hooks.values()):  # gradients as Tensors, as in PyTorch
+            if hook(self.module, grad_inputs, grad_outputs) is not None:
                 raise RuntimeError(
                     f"a backward hook of {type(self.module).__name__} returned a value; Myelin's module backward "
                     f"hooks only observe gradients (use Tensor.register_hook to change one)"

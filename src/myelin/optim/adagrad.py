@@ -70,7 +70,7 @@ class Adagrad(Optimizer):
                 self._init_state(p, group)
             state["step"] += 1
             clr = lr / (1 + (state["step"] - 1) * lr_decay)
-            d = self._effective_grad(data, p.grad, weight_decay, maximize)
+            d = self._effective_grad(data, p.grad.data, weight_decay, maximize)
             tmp = self._scratch(data, 1)
 
             state_sum = state["sum"]

@@ -73,9 +73,9 @@ class Adam(Optimizer):
             if decoupled:
                 if weight_decay != 0:
                     data *= 1 - lr * weight_decay
-                d = self._effective_grad(data, p.grad, 0.0, maximize)
+                d = self._effective_grad(data, p.grad.data, 0.0, maximize)
             else:
-                d = self._effective_grad(data, p.grad, weight_decay, maximize)
+                d = self._effective_grad(data, p.grad.data, weight_decay, maximize)
             tmp = self._scratch(data, 1)
 
             _lerp_(exp_avg, d, 1 - beta1, tmp)

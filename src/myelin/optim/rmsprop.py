@@ -68,7 +68,7 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = np.zeros_like(data)
             state["step"] += 1
             square_avg = state["square_avg"]
-            d = self._effective_grad(data, p.grad, weight_decay, maximize)
+            d = self._effective_grad(data, p.grad.data, weight_decay, maximize)
             tmp = self._scratch(data, 1)
 
             square_avg *= alpha

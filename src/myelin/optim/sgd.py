@@ -61,13 +61,13 @@ class SGD(Optimizer):
                 grad = p.grad
                 if grad is not None:
                     data = p.data
-                    data += np.multiply(grad, neg_lr, out=scratch(data, 1))
+                    data += np.multiply(grad.data, neg_lr, out=scratch(data, 1))
             return
         for p in group["params"]:
             if p.grad is None:
                 continue
             data = p.data
-            d = self._effective_grad(data, p.grad, weight_decay, maximize)
+            d = self._effective_grad(data, p.grad.data, weight_decay, maximize)
             tmp = self._scratch(data, 1)
             if momentum != 0:
                 state = self.state[p]

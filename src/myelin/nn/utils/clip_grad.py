@@ -1,6 +1,6 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` as in ``torch.nn.utils``.
 
-Both modify ``.grad`` arrays in place and skip parameters whose ``.grad`` is ``None``.
+Both modify the ``.grad`` tensors' arrays in place and skip parameters whose ``.grad`` is ``None``.
 ``clip_grad_norm_`` returns the total norm as a Python ``float`` (PyTorch returns a 0-d tensor).
 """
 
@@ -70,7 +70,7 @@ def get_total_norm(
 
 def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_norm: float) -> None:
     """Scale every gradient by ``min(max_norm / (total_norm + 1e-6), 1)``, in place."""
-    grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
+    grads = [p.grad.data for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return
     with np.errstate(invalid="ignore", over="ignore"):  # a non-finite norm scales silently, as in PyTorch
@@ -95,7 +95,7 @@ def clip_grad_norm_(
         The total norm of the gradients before clipping, as a Python float.
     """
     params = _as_list(parameters)
-    total = get_total_norm([p.grad for p in params if p.grad is not None], norm_type, error_if_nonfinite)
+    total = get_total_norm([p.grad.data for p in params if p.grad is not None], norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, float(max_norm), total)
     return total
 
@@ -105,4 +105,4 @@ def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
     clip_value = float(clip_value)
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad, -clip_value, clip_value, out=p.grad)
+            np.clip(p.grad.data, -clip_value, clip_value, out=p.grad.data)
