@@ -26,7 +26,7 @@ def need(filename: str) -> None:
 
 
 def test_every_example_has_a_test():
-    tested = {"neuron_and_xor", "mnist_mlp", "mnist_cnn", "char_lstm", "overfitting"}
+    tested = {"neuron_and_xor", "mnist_mlp", "mnist_cnn", "char_lstm", "char_transformer", "overfitting"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -67,6 +67,14 @@ def test_char_lstm_quick(capsys):
     assert "--- generated text ---" in out and "validation loss" in out
 
 
+def test_char_transformer_quick(capsys):
+    need("shakespeare.txt")
+    result = example("char_transformer")(["--quick"])
+    assert result["val_loss"] < math.log(76)  # better than a uniform guess over the characters
+    out = capsys.readouterr().out
+    assert "--- generated text ---" in out and "validation loss" in out
+
+
 # ------------------------------------------------------------------------------- full runs (slow)
 
 
@@ -97,3 +105,9 @@ def test_mnist_cnn_reaches_99_percent(capsys):
 def test_char_lstm_reaches_1_7_nats(capsys):
     need("shakespeare.txt")
     assert example("char_lstm")([])["val_loss"] <= 1.7
+
+
+@pytest.mark.slow
+def test_char_transformer_reaches_1_9_nats(capsys):
+    need("shakespeare.txt")
+    assert example("char_transformer")([])["val_loss"] <= 1.9

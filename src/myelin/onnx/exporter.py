@@ -12,7 +12,7 @@ from onnx import helper
 
 from ..core.tensor import Tensor, as_tensor
 from ..nn.module import Module
-from . import rnn, spatial
+from . import attention, layers_extra, rnn, spatial
 from .errors import ONNXExportError
 from .graph import Graph, onnx_dtype
 from .modules import LAYER_CONVERTERS, is_opaque
@@ -22,7 +22,7 @@ from .trace import LayerCall, OpCall, Trace, flatten_tensors, trace_model
 __all__ = ["describe", "export_model"]
 
 MIN_OPSET = 13
-CONVERTER_MODULES = (rnn, spatial)  # they register their layer converters when imported
+CONVERTER_MODULES = (attention, layers_extra, rnn, spatial)  # they register their layer converters when imported
 
 
 def describe(record: Any) -> str:
@@ -63,14 +63,16 @@ def _first_use(t: Tensor, trace: Trace) -> Any:
 def _batch_axes(inputs: list[Tensor], trace: Trace) -> list[int | None]:
     """Which dimension of each input is the batch.
 
-    An input that goes straight into a recurrent layer has it where the layer expects it (dim 1 for
-    sequence-first input and for ``h0``/``c0``); otherwise it is dim 0 of the first input and, for the
+    An input that goes straight into a recurrent layer or a ``MultiheadAttention`` has it where the layer
+    expects it (dim 1 for sequence-first input and for ``h0``/``c0``); otherwise it is dim 0 of the first input and, for the
     others, the first dimension of the same size (none if there is no such dimension).
     """
     axes: list[int | None] = []
     for t in inputs:
         use = _first_use(t, trace)
         axis = rnn.batch_axis(use, t) if isinstance(use, LayerCall) else "unknown"
+        if axis == "unknown" and isinstance(use, LayerCall):
+            axis = attention.batch_axis(use, t)
         if axis == "unknown":
             if not axes:
                 axis = 0 if t.ndim else None
