@@ -79,10 +79,10 @@ def _promote_tensors(out: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarra
     da, db, do = a.dtype, b.dtype, out.dtype
     if da == db:
         return out if do == da or do != np.float64 else out.astype(np.float32)
-    if a.ndim == 0 and b.ndim and _category(da) == _category(db):
-        return out if do == db else out.astype(db)
-    if b.ndim == 0 and a.ndim and _category(da) == _category(db):
-        return out if do == da else out.astype(da)
+    if (a.ndim == 0) != (b.ndim == 0) and _category(da) == _category(db):
+        keep = db if a.ndim == 0 else da
+        if _category(do) == _category(keep):
+            return out if do == keep else out.astype(keep)
     if do == np.float64 and da != np.float64 and db != np.float64:
         return out.astype(np.float32)
     return out

@@ -9,7 +9,7 @@ from typing import Any
 __all__ = ["HISTORY_KEYS", "Callback", "History"]
 
 #: The keys ``fit`` writes, in display order (``val_*`` only with validation data; ``mae``/``mse`` when asked).
-HISTORY_KEYS = ("loss", "accuracy", "mae", "mse", "val_loss", "val_accuracy", "val_mae", "val_mse", "lr", "epoch_time")
+HISTORY_KEYS = ("loss", "penalty", "accuracy", "mae", "mse", "val_loss", "val_accuracy", "val_mae", "val_mse", "lr", "epoch_time")
 
 
 class Callback:
