@@ -33,6 +33,8 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
         out.append(d % span)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} repeats a dimension")
+    if ndim == 0:  # a 0-d tensor takes dim 0 or -1 (as PyTorch) and has no axis to reduce
+        return ()
     return tuple(sorted(out))
 
 
@@ -101,6 +103,10 @@ def _reduce_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, op:
         raise ValueError(f"{op}: cannot reduce an empty tensor")
     if dim is None:
         return _amax_like(x, None, False, fn, op)
+    if a.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the value itself, at index 0
+        normalize_dims(dim, 0, op)
+        return MaxMin(make_node(a.copy(), (x,), lambda g: (g,), op, {"dim": 0, "keepdim": keepdim}),
+                      node.TENSOR_CLASS._wrap(np.zeros((), np.int64)))
     (d,) = normalize_dims(dim, a.ndim, op)
     idx = np.expand_dims(argfn(a, axis=d), d)
     values = np.take_along_axis(a, idx, axis=d)
@@ -157,6 +163,9 @@ def _arg(x: Tensor, dim: int | None, keepdim: bool, fn: Any, op: str) -> Tensor:
         out = np.asarray(fn(a))
         if keepdim:
             out = out.reshape((1,) * a.ndim)
+    elif a.ndim == 0:
+        normalize_dims(dim, 0, op)
+        out = np.zeros((), np.int64)
     else:
         (d,) = normalize_dims(dim, a.ndim, op)
         out = fn(a, axis=d, keepdims=keepdim)

@@ -1,0 +1,118 @@
+"""Bugs the engine fuzzer (test_engine_fuzz.py) found, each kept as a minimal example against PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import myelin
+import myelin.nn.functional as F
+
+
+def _grad(t):
+    g = t.grad
+    return None if g is None else np.asarray(g.data if isinstance(g, myelin.Tensor) else g)
+
+
+def _pair(torch, values, requires_grad=True):
+    mine = myelin.tensor(np.asarray(values, np.float64), dtype=np.float64, requires_grad=requires_grad)
+    theirs = torch.tensor(np.asarray(values, np.float64), requires_grad=requires_grad)
+    return mine, theirs
+
+
+def _same(mine, theirs):
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    np.testing.assert_allclose(np.asarray(mine.data), theirs.detach().numpy(), rtol=1e-12, atol=1e-15)
+
+
+# ----------------------------------------------------------------------------- the issue's root bug
+def test_zero_dim_leaf_used_twice_accumulates_both_contributions(torch):
+    """``x * x`` on a 0-d leaf: NumPy returned a scalar and ``+=`` rebound a name (gradient 1.5, not 3.0)."""
+    x, xt = _pair(torch, 1.5)
+    y, yt = x * x + x * 3.0, xt * xt + xt * 3.0
+    y.backward()
+    yt.backward()
+    assert _grad(x).shape == ()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+    assert float(_grad(x)) == pytest.approx(6.0)
+
+
+# ----------------------------------------------------------------------------- reductions on 0-d tensors
+@pytest.mark.parametrize("fn", ["sum", "mean", "amax", "amin"])
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_reduction_with_dim_on_zero_dim_tensor(fn, dim, keepdim, torch):
+    """``x.sum(dim=0)`` on a 0-d tensor raised NumPy's AxisError; PyTorch accepts dim 0 and -1."""
+    x, xt = _pair(torch, 0.18859533164008996)
+    y, yt = getattr(x, fn)(dim=dim, keepdim=keepdim), getattr(xt, fn)(dim=dim, keepdim=keepdim)
+    _same(y, yt)
+    y.backward(myelin.tensor(0.5, dtype=np.float64))
+    yt.backward(torch.tensor(0.5, dtype=torch.float64))
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("fn", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_with_dim_on_zero_dim_tensor(fn, keepdim, torch):
+    x, xt = _pair(torch, -0.75)
+    y, yt = getattr(x, fn)(0, keepdim=keepdim), getattr(xt, fn)(0, keepdim=keepdim)
+    _same(y.values, yt.values)
+    assert int(y.indices.item()) == int(yt.indices.item()) == 0
+    (y.values * 3).backward()
+    (yt.values * 3).backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+@pytest.mark.filterwarnings("ignore:var\\(\\): degrees of freedom")
+@pytest.mark.parametrize("correction", [0, 1])
+def test_var_with_dim_on_zero_dim_tensor(correction, torch):
+    x, xt = _pair(torch, 2.0)
+    y, yt = x.var(dim=0, correction=correction), xt.var(dim=0, correction=correction)
+    assert y.shape == ()
+    if correction == 0:
+        _same(y, yt)
+    else:  # 0 / 0, as PyTorch
+        assert np.isnan(y.data) and torch.isnan(yt)
+
+
+def test_argmax_argmin_with_dim_on_zero_dim_tensor(torch):
+    x, xt = _pair(torch, 2.0, requires_grad=False)
+    assert x.argmax(0).item() == xt.argmax(0).item() == 0
+    assert x.argmin(-1).shape == tuple(xt.argmin(-1).shape) == ()
+
+
+def test_reduction_dim_out_of_range_on_zero_dim_tensor_still_raises():
+    with pytest.raises(IndexError, match="out of range"):
+        myelin.tensor(1.0).sum(dim=1)
+    with pytest.raises(IndexError, match="out of range"):
+        myelin.tensor(1.0).max(dim=-2)
+
+
+# ----------------------------------------------------------------------------- softmax family
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dim", [0, -1])
+def test_softmax_on_zero_dim_tensor(fn, dim, torch):
+    """``x.softmax(0)`` on a 0-d tensor raised IndexError; PyTorch gives 1 (log_softmax: 0) and gradient 0."""
+    x, xt = _pair(torch, 0.37)
+    y, yt = getattr(F, fn)(x, dim=dim), getattr(torch.nn.functional, fn)(xt, dim=dim)
+    _same(y, yt)
+    (y * 2.0).backward()
+    (yt * 2.0).backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+@pytest.mark.parametrize("fn", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((0,), 0), ((0, 3), 0), ((0, 3), 1), ((2, 0), 0)])
+def test_softmax_on_empty_tensor(fn, shape, dim, torch):
+    """Softmax along an empty dim raised NumPy's "zero-size array to reduction operation maximum"."""
+    x, xt = _pair(torch, np.zeros(shape))
+    y, yt = getattr(x, fn)(dim), getattr(xt, fn)(dim)
+    _same(y, yt)
+    y.backward(myelin.zeros(shape, dtype=np.float64))
+    yt.backward(torch.zeros(shape, dtype=torch.float64))
+    assert _grad(x).shape == tuple(xt.grad.shape)
+
+
+def test_softmax_dim_out_of_range_on_zero_dim_tensor_still_raises():
+    with pytest.raises(IndexError, match="out of range"):
+        F.softmax(myelin.tensor(1.0), dim=1)
