@@ -111,7 +111,7 @@ def test_pytorch_pickles_are_refused_in_one_line(tmp_path, torch):
     torch.save({"a": torch.ones(2)}, path)
     with pytest.raises(ModelFileError) as err:
         myelin.load(path)
-    assert "PyTorch pickle" in str(err.value) and "\n" not in str(err.value)
+    assert "a PyTorch pickle" in str(err.value) and "\n" not in str(err.value)
     legacy = tmp_path / "legacy.pth"
     legacy.write_bytes(b"\x80\x02}q\x00.")
     with pytest.raises(ModelFileError, match="never unpickles"):

@@ -1,6 +1,8 @@
 """Model files and checkpoints (``myelin.io``): safetensors only, no pickle, nothing executed on load.
 
-- :func:`save` / :func:`load`: one file with the architecture (JSON metadata) and the weights.
+- :func:`save` / :func:`load`: one file with the architecture (JSON metadata) and the weights; given
+  anything else (a state dict, a checkpoint dict of arrays, numbers and strings) the same functions
+  store it as safetensors plus a JSON structure (``objects.py``), as ``torch.save`` does, without pickle.
 - :func:`save_weights` / :func:`load_weights`: plain ``state_dict`` files, interoperable with PyTorch.
 - :func:`save_checkpoint` / :func:`load_checkpoint`: everything ``fit(resume_from=...)`` needs.
 - :class:`ModelFileError`: what any truncated, malformed or mismatched file raises.
@@ -8,7 +10,8 @@
 
 from .checkpoint import Checkpoint, load_checkpoint, save_checkpoint
 from .errors import ModelFileError
-from .model_file import load, load_weights, save, save_weights
+from .model_file import load_weights, save_weights
+from .objects import load, save
 from .safetensors_file import atomic_write, read_metadata, read_safetensors, write_safetensors
 
 __all__ = [

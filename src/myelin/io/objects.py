@@ -122,16 +122,24 @@ def save(obj: Any, path: PathLike, metadata: Mapping[str, str] | None = None) ->
 
 
 def _check_pickle(path: PathLike) -> None:
-    """Refuse a PyTorch ``torch.save`` file (a zip archive or a raw pickle) in one line."""
+    """Refuse a PyTorch ``torch.save`` file (a zip archive or a raw pickle) in one line.
+
+    A safetensors file starts with its header length (8 bytes) and ``{``; anything that does not, but
+    starts like a zip archive or a pickle (``0x80`` and a protocol number), is PyTorch's.
+    """
     source = os.fspath(path)
     try:
         with open(source, "rb") as f:
-            head = f.read(4)
+            head = f.read(9)
+            size = os.fstat(f.fileno()).st_size
     except OSError:
         return  # the safetensors reader gives the error for a missing or unreadable file
-    if head.startswith(b"PK\x03\x04") or head[:1] == b"\x80":
+    if len(head) == 9 and head[8:9] == b"{" and int.from_bytes(head[:8], "little") + 8 <= size:
+        return
+    if head.startswith(b"PK\x03\x04") or (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
         raise ModelFileError(
-            f"{source}: is a PyTorch pickle file (torch.save); Myelin never unpickles (it can run code). In "
+            f"{source}: not a Myelin model, weights, checkpoint or safetensors file but a PyTorch pickle "
+            f"(torch.save); Myelin never unpickles (it can run code). In "
             f"PyTorch, save the tensors with safetensors.torch.save_file(model.state_dict(), 'model.safetensors') "
             f"and load that with myelin.load"
         )

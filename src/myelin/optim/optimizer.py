@@ -253,10 +253,7 @@ class Optimizer:
         elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor (PyTorch's state dict)
             value = value.detach().cpu().numpy()
         if isinstance(value, np.generic) or (isinstance(value, np.ndarray) and value.ndim == 0):
-            number = value.item()
-            if name == "step" and isinstance(number, float) and number.is_integer():
-                return int(number)  # PyTorch keeps Adam's step as a float tensor
-            return number
+            return value.item()  # PyTorch's Adam keeps step as a 0-d float tensor: a Python float here
         if isinstance(value, np.ndarray):
             if value.shape != p.data.shape:
                 raise ValueError(
