@@ -45,6 +45,7 @@ def test_documents_link_inside_the_repository():
     bad = []
     for path in _markdown_files():
         text = path.read_text(encoding="utf-8")
+        text = re.sub(r"`[^`\n]*`", "", re.sub(r"```.*?```", "", text, flags=re.DOTALL))  # code is not a link
         for target in re.findall(r"\]\(([^)\s]+)\)", text):
             if re.match(r"[a-z]+:", target) or target.startswith("#"):
                 continue
@@ -88,7 +89,8 @@ def test_no_short_name_means_two_things():
 
 
 def test_nothing_below_the_command_line_imports_it(tmp_path):
-    """Imports flow one way: only ``myelin.cli`` (and ``__main__``) import ``myelin.cli``; a model file holding
+    """Imports flow one way: only the front ends (``myelin.cli``, ``__main__``, and the playground beside the
+    command line) import ``myelin.cli``; a model file holding
     ``RNNOutput`` (as ``myelin train --model lstm`` writes) loads and builds without it."""
     import subprocess
     import sys
@@ -97,7 +99,7 @@ def test_nothing_below_the_command_line_imports_it(tmp_path):
     src = ROOT / "src" / "myelin"
     for path in sorted(src.rglob("*.py")):
         rel = path.relative_to(src)
-        if rel.parts[0] in ("cli", "__main__.py"):
+        if rel.parts[0] in ("cli", "__main__.py", "playground"):
             continue
         package = ["myelin", *rel.parts[:-1]]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -149,4 +151,28 @@ def test_import_fallbacks_only_for_optional_packages():
                 for name in names:
                     if name.split(".")[0] in required | {"myelin"}:
                         bad.append(f"{path.relative_to(ROOT)}:{inner.lineno} {name}")
+    assert not bad, bad
+
+
+def test_install_hints_name_the_checkout_and_the_published_package():
+    """``pip install myelin-nn[plot]`` works only once the package is on PyPI: every hint also gives the
+    checkout's ``pip install ".[plot]"``, and names an extra that pyproject.toml defines."""
+    import re
+
+    from myelin._extras import EXTRAS, install_hint
+
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    for extra in EXTRAS:
+        assert re.search(rf"^{extra} = \[", pyproject, re.MULTILINE), extra
+        hint = install_hint(extra)
+        assert f'pip install ".[{extra}]"' in hint and f'pip install "myelin-nn[{extra}]"' in hint
+    files = [ROOT / "README.md", *(ROOT / "docs").rglob("*.md"), *(ROOT / "src").rglob("*.py"),
+             *(ROOT / "tests").rglob("*.py"), *(ROOT / "examples").rglob("*.py")]
+    bad = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"myelin-nn\[(\w+)\]", text):
+            near = text[max(0, m.start() - 300): m.end() + 300]
+            if f".[{m.group(1)}]" not in near or m.group(1) not in EXTRAS:
+                bad.append(f"{path.relative_to(ROOT)}: {m.group(0)}")
     assert not bad, bad

@@ -172,7 +172,7 @@ def test_cli_refuses_remote_bind_and_says_how_to_install(capsys, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real(name, *a))
     assert main(["playground"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "pip install 'myelin-nn[playground]'" in err
+    assert err.count("\n") == 1 and 'pip install ".[playground]" in a checkout' in err
 
 
 def test_frame_maps_decode_to_the_grid(client):

@@ -167,7 +167,7 @@ def test_without_matplotlib_the_page_says_how_to_get_figures(run_dir, monkeypatc
     parsed = _parse(page)
     assert parsed.images == []
     text = " ".join(parsed.text)
-    assert "pip install myelin-nn[plot]" in text
+    assert 'pip install ".[plot]" in a checkout' in text and 'pip install "myelin-nn[plot]" from PyPI' in text
     assert "layer '2' (ReLU)" in text and "true \\ predicted" in text  # tables instead of figures
 
 

@@ -310,4 +310,4 @@ def test_missing_scikit_learn_gives_an_actionable_import_error():
     code = ("import sys; sys.modules['sklearn'] = None\n"
             "try:\n    import myelin.sklearn\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert "pip install 'myelin-nn[sklearn]'" in out
+    assert 'pip install ".[sklearn]" in a checkout' in out and 'pip install "myelin-nn[sklearn]"' in out

@@ -1,4 +1,5 @@
-"""Pictures of a network and its training (matplotlib, an optional extra: ``pip install myelin-nn[plot]``).
+"""Pictures of a network and its training (matplotlib, an optional extra: ``pip install ".[plot]"`` in a
+checkout, or ``pip install "myelin-nn[plot]"`` from PyPI once published).
 
 Every function returns a :class:`matplotlib.figure.Figure` and, given ``path``, also saves it as a
 PNG. Figures are built with the Agg renderer directly (no ``pyplot``): nothing is shown, no GUI
@@ -42,9 +43,10 @@ def _figure(width: float, height: float) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as err:  # pragma: no cover - matplotlib is installed in the test environment
+        from ._extras import install_hint
+
         raise ImportError(
-            "myelin.plot needs matplotlib, an optional dependency: pip install myelin-nn[plot] "
-            "(or pip install matplotlib)"
+            f"myelin.plot needs matplotlib, an optional dependency: {install_hint('plot')} (or pip install matplotlib)"
         ) from err
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)

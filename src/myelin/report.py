@@ -23,7 +23,8 @@ The run directory (as ``myelin train`` writes it; every file is optional):
 
 Without ``predictions.npz``, pass ``model`` (or let the report load ``model.safetensors``) and
 ``test_data=(x, y)`` to compute the predictions. Without matplotlib the page is still written,
-without figures, and says how to get them (``pip install myelin-nn[plot]``).
+without figures, and says how to get them (``pip install ".[plot]"`` in a checkout, or
+``pip install "myelin-nn[plot]"`` from PyPI once published).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ._extras import install_hint
 
 __all__ = ["render_report", "write_report"]
 
@@ -403,7 +406,7 @@ def render_report(run_dir: str | os.PathLike[str], model: Any = None, *, test_da
         ("settings", "Settings", _guarded("settings", lambda: _settings(config))),
     ]
     if figures.missing:
-        notes.append("matplotlib is not installed, so the report has no figures: pip install myelin-nn[plot]")
+        notes.append(f"matplotlib is not installed, so the report has no figures: {install_hint('plot')}")
     name = title or folder.resolve().name
     stamp = _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     nav = "".join(f'<a href="#{ident}">{_esc(label)}</a>' for ident, label, _ in sections)

@@ -1,4 +1,5 @@
-"""``myelin playground``: start the playground's local web server (needs ``pip install myelin-nn[playground]``)."""
+"""``myelin playground``: start the playground's local web server (needs the ``playground`` extra:
+``pip install ".[playground]"`` in a checkout, or ``pip install "myelin-nn[playground]"`` once published)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._extras import install_hint
 from ._errors import CLIError
 
 __all__ = ["add_playground_parser", "cmd_playground"]
 
-INSTALL_HINT = "the playground needs Starlette and uvicorn: pip install 'myelin-nn[playground]'"
+INSTALL_HINT = f"the playground needs Starlette and uvicorn: {install_hint('playground')}"
 
 
 def add_playground_parser(sub: Any, number: Any, positive: Any) -> argparse.ArgumentParser:

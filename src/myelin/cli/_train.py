@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .._extras import install_hint
 from .._plural import counted
 from ._data import Data, check_data_options, load_data
 from ._errors import CLIError
@@ -295,7 +296,7 @@ def _pictures(run_dir: Path, history: dict[str, list[Any]], args: argparse.Names
     notes: list[str] = []
     try:
         if write_curves(history, run_dir / "curves.png") is None:
-            notes.append("note: matplotlib is not installed, so no curves.png (pip install matplotlib)")
+            notes.append(f"note: matplotlib is not installed, so no curves.png ({install_hint('plot')})")
     except (OSError, ValueError, RuntimeError) as exc:
         notes.append(f"note: could not draw curves.png: {' '.join(str(exc).split())}")
     if getattr(args, "no_report", False):

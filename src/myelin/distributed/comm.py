@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from .._extras import install_hint
+
 __all__ = [
     "INSTALL_HINT",
     "Communicator",
@@ -41,7 +43,7 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 INSTALL_HINT = (
-    "Install both: `pip install myelin-nn[mpi]` (mpi4py) and an MPI runtime from the system packages "
+    f"Install both: mpi4py ({install_hint('mpi')}) and an MPI runtime from the system packages "
     "(Debian/Ubuntu: `apt-get install openmpi-bin libopenmpi-dev`; Fedora: `dnf install openmpi-devel`; "
     "macOS: `brew install open-mpi`; on a cluster: `module load openmpi`), then launch with "
     "`mpirun -n 2 python train.py`."

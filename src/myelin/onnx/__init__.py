@@ -8,7 +8,8 @@
 The model runs once on ``example_input`` (in eval mode, restored afterwards) while the export
 records what it does: each built-in layer becomes its ONNX equivalent, and the tensor ops of any
 ``forward`` around them (``x + y``, ``x.view(x.shape[0], -1)``, ``out[:, -1]``...) are recorded too.
-``onnx`` is an optional dependency: ``pip install myelin-nn[onnx]``. See :func:`export` for the
+``onnx`` is an optional dependency: ``pip install ".[onnx]"`` in a checkout, or
+``pip install "myelin-nn[onnx]"`` from PyPI once published. See :func:`export` for the
 supported layers and ops and the rules for the dynamic batch dimension.
 """
 
@@ -30,9 +31,11 @@ def _require_onnx() -> Any:
     try:
         return importlib.import_module("onnx")
     except ImportError as err:
+        from .._extras import install_hint
+
         raise ImportError(
-            "myelin.onnx.export needs the 'onnx' package, which is an optional extra: "
-            "pip install myelin-nn[onnx]  (or: pip install onnx)"
+            f"myelin.onnx.export needs the 'onnx' package, which is an optional extra: {install_hint('onnx')} "
+            "(or: pip install onnx onnxruntime)"
         ) from err
 
 

@@ -5,7 +5,8 @@ and watches every neuron learn, with the real library training behind it.
   and testable without a browser or a server.
 - :func:`check_settings`: the settings a session accepts (the page keeps them all in its address).
 - :class:`Budget`: the resource limits that decide how large a network or data set a server accepts.
-- :func:`make_app` (in :mod:`myelin.playground.server`, needs ``pip install myelin-nn[playground]``):
+- :func:`make_app` (in :mod:`myelin.playground.server`, needs the ``playground`` extra: ``pip install
+  ".[playground]"`` in a checkout, or ``pip install "myelin-nn[playground]"`` once published):
   the Starlette application serving the page and the JSON API.
 """
 

@@ -388,7 +388,7 @@ def fit(
         verbose: ``"auto"``/1: a tqdm bar per epoch on a terminal, one summary line per epoch
             otherwise (stderr); 2: always summary lines; 0: silent.
         distributed: data-parallel training over MPI (run the script with ``mpirun -n N``; needs
-            ``pip install myelin-nn[mpi]``): ``batch_size`` is the GLOBAL batch, each rank trains on
+            ``pip install ".[mpi]"``): ``batch_size`` is the GLOBAL batch, each rank trains on
             ``batch_size / N`` of it, gradients are averaged with one Allreduce per step, and only rank 0
             writes checkpoints and progress. See ``myelin.distributed`` and docs/distributed.md.
 
