@@ -295,3 +295,44 @@ def test_transformer_structure_init_config_and_gradcheck(rng):
     assert gradcheck(lambda t: small(t, src_mask=mask), [rng.standard_normal((3, 2, 4))])
     mha = nn.MultiheadAttention(4, 2, kdim=3, vdim=5).double()
     assert gradcheck(lambda q, k, v: mha(q, k, v)[0], [rng.standard_normal(s) for s in ((3, 2, 4), (5, 2, 3), (5, 2, 5))])
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"norm_first": True, "activation": "gelu", "batch_first": True}])
+def test_transformer_matches_torch(torch, rng, kwargs):
+    theirs = torch.nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, **kwargs)
+    ours = nn.Transformer(8, 2, 2, 2, 16, dropout=0.0, **kwargs)
+    _load(ours, theirs)
+    bf = kwargs.get("batch_first", False)
+    s, t, n = 5, 4, 3
+    src, tgt = _x(rng, *((n, s, 8) if bf else (s, n, 8))), _x(rng, *((n, t, 8) if bf else (t, n, 8)))
+    kpm = rng.random((n, s)) < 0.3
+    kpm[:, 0] = False
+    ms, ts = [myelin.tensor(a, requires_grad=True) for a in (src, tgt)], [torch.tensor(a, requires_grad=True)
+                                                                        for a in (src, tgt)]
+    mask = nn.Transformer.generate_square_subsequent_mask(t)
+    np.testing.assert_array_equal(mask.data, torch.nn.Transformer.generate_square_subsequent_mask(t).numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = theirs(*ts, tgt_mask=torch.tensor(mask.data), src_key_padding_mask=torch.tensor(kpm),
+                     memory_key_padding_mask=torch.tensor(kpm))
+    out = ours(*ms, tgt_mask=mask, src_key_padding_mask=kpm, memory_key_padding_mask=kpm)
+    assert_close(out, ref, RTOL, ATOL, "output")
+    g = _x(rng, *ref.shape)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    for i, (m_, t_) in enumerate(zip(ms, ts)):
+        assert_close(_grad(m_), t_.grad, RTOL, ATOL, f"input {i} gradient")
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(_grad(p), tp[name].grad, RTOL, 2 * ATOL, f"gradient of {name}")
+
+
+def test_transformer_init_and_config():
+    m = nn.Transformer(16, 2, 1, 1, 32)
+    w = m.encoder.layers[0].linear1.weight.data  # xavier_uniform_ on every matrix, as PyTorch
+    bound = np.sqrt(6 / (16 + 32))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
+    keys = list(m.state_dict())
+    assert "decoder.layers.0.multihead_attn.in_proj_weight" in keys and "decoder.norm.weight" in keys
+    rebuilt = nn.from_config(m.get_config())
+    assert list(rebuilt.state_dict()) == keys

@@ -131,3 +131,17 @@ class Functional(nn.Module):
 
 def test_functional_pad_modes_and_interpolate(tmp_path):
     roundtrip(Functional(), img(2, 4, 5), tmp_path)
+
+
+class Seq2Seq(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.transformer = nn.Transformer(8, 2, 1, 1, 16, batch_first=True)
+
+    def forward(self, src, tgt):
+        return self.transformer(src, tgt, tgt_mask=nn.Transformer.generate_square_subsequent_mask(tgt.shape[1]))
+
+
+def test_encoder_decoder_transformer(tmp_path):
+    myelin.manual_seed(0)
+    roundtrip(Seq2Seq(), lambda b: (rand(b, 5, 8), rand(b, 4, 8)), tmp_path)

@@ -25,7 +25,13 @@ from ..nn.mlp import MLP
 from ..nn.module import Module
 from ..nn.neuron import Neuron
 from ..nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
-from ..nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from ..nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from .errors import ONNXExportError
 from .graph import Graph, onnx_dtype
 from .ops import gelu, linear, reshape_like, softplus
@@ -35,7 +41,8 @@ __all__ = ["LAYER_CONVERTERS", "inp", "is_opaque", "register_layer"]
 
 LayerConverter = Callable[[Graph, LayerCall, LayerCall], list]
 LAYER_CONVERTERS: dict[type, LayerConverter] = {}
-TRANSPARENT: tuple[type, ...] = (Sequential, ModuleList, ModuleDict, MLP, TransformerEncoder, TransformerEncoderLayer)
+TRANSPARENT: tuple[type, ...] = (Sequential, ModuleList, ModuleDict, MLP, Transformer, TransformerDecoder,
+                                  TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
 
 
 def register_layer(*classes: type) -> Callable[[LayerConverter], LayerConverter]:
