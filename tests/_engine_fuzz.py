@@ -74,10 +74,9 @@ class Program:
     def __repr__(self) -> str:
         lines = ["", "# --- program"]
         for lf in self.leaves:
-            lines.append(
-                f"{lf.name} = tensor({lf.values.tolist()!r}, dtype=float64, requires_grad={lf.requires_grad})"
-                f"  # shape {lf.values.shape}"
-            )
+            data = f"zeros({lf.values.shape}" if lf.values.size == 0 else f"tensor({lf.values.tolist()!r}"
+            lines.append(f"{lf.name} = {data}, dtype=float64, requires_grad={lf.requires_grad})"
+                         f"  # shape {lf.values.shape}")
         for s in self.steps:
             code = render(s)
             lhs = ", ".join(s.outs) + ("," if len(s.outs) == 1 and s.op == "split" else "")
@@ -567,8 +566,11 @@ class _Gen:
     def g_activation(self) -> bool:
         x = self.pick()
         v = self.val(x)
-        fn = self.choice(("relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "elu", "leaky_relu", "relu"))
-        if fn in ("relu", "elu", "leaky_relu") and _near(v, 0.0):
+        fn = self.choice(("relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "elu", "leaky_relu", "relu",
+                          "selu", "hardtanh", "relu6", "logsigmoid", "mish", "hardswish"))
+        kinks = {"relu": (0,), "elu": (0,), "leaky_relu": (0,), "selu": (0,), "hardtanh": (-1, 1), "relu6": (0, 6),
+                 "hardswish": (-3, 3)}
+        if any(_near(v, k) for k in kinks.get(fn, ())):
             return False
         if fn in ("relu", "sigmoid", "tanh") and self.chance(1, 2):
             self.emit("method", [x], {"fn": fn})
@@ -797,6 +799,35 @@ class _Gen:
         self.emit("method", [x], params)
         return True
 
+    def g_more_reductions(self) -> bool:
+        x = self.pick()
+        s = self.shape(x)
+        v = self.val(x)
+        nd = len(s)
+        fn = self.choice(("logsumexp", "prod", "cumsum", "norm"))
+        if fn == "cumsum":
+            self.emit("method", [x], {"fn": fn, "args": (self.i(-max(nd, 1), max(nd, 1) - 1),)})
+            return True
+        keepdim = self.chance(1, 2)
+        if fn == "prod":
+            if self.chance(1, 3):
+                self.emit("method", [x], {"fn": fn})
+            else:
+                self.emit("method", [x], {"fn": fn, "args": (self.i(-max(nd, 1), max(nd, 1) - 1),),
+                                          "kw": {"keepdim": keepdim}})
+            return True
+        dim = self.reduce_dims(nd, False)
+        if fn == "logsumexp":
+            if dim is None:
+                dim = tuple(range(nd)) if nd else 0
+            self.emit("method", [x], {"fn": fn, "args": (dim,), "kw": {"keepdim": keepdim}})
+            return True
+        norm = self.L.torch.linalg.vector_norm(self.env[x].detach(), dim=dim, keepdim=keepdim)
+        if (self.L.value(norm) < MARGIN).any():  # no derivative at the zero vector
+            return False
+        self.emit("method", [x], {"fn": fn, "kw": {"dim": dim, "keepdim": keepdim}})
+        return True
+
     def g_reshape(self) -> bool:
         x = self.pick()
         s = list(self.shape(x))
@@ -941,7 +972,7 @@ class _Gen:
     FAMILIES = (
         "g_scalar", "g_binary", "g_elementwise", "g_activation", "g_reduce", "g_layout", "g_index",
         "g_scalar", "g_binary", "g_matmul", "g_reshape", "g_clamp", "g_softmax", "g_maxmin", "g_where",
-        "g_cat_stack", "g_split", "g_binary", "g_reduce", "g_activation",
+        "g_cat_stack", "g_split", "g_binary", "g_reduce", "g_activation", "g_more_reductions",
     )
 
     def step(self) -> None:

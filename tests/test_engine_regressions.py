@@ -63,7 +63,7 @@ def test_max_min_with_dim_on_zero_dim_tensor(fn, keepdim, torch):
     np.testing.assert_allclose(_grad(x), xt.grad.numpy())
 
 
-@pytest.mark.filterwarnings("ignore:var\\(\\): degrees of freedom")
+@pytest.mark.filterwarnings("ignore:.*degrees of freedom is")
 @pytest.mark.parametrize("correction", [0, 1])
 def test_var_with_dim_on_zero_dim_tensor(correction, torch):
     x, xt = _pair(torch, 2.0)
@@ -116,3 +116,24 @@ def test_softmax_on_empty_tensor(fn, shape, dim, torch):
 def test_softmax_dim_out_of_range_on_zero_dim_tensor_still_raises():
     with pytest.raises(IndexError, match="out of range"):
         F.softmax(myelin.tensor(1.0), dim=1)
+
+
+# ----------------------------------------------------------------------------- max/min over a dim when another dim is empty
+@pytest.mark.parametrize("fn", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_with_dim_when_another_dim_is_empty(fn, keepdim, torch):
+    """``x.max(0)`` on shape (2, 0, 2) raised "cannot reduce an empty tensor"; PyTorch returns shape (0, 2)."""
+    x, xt = _pair(torch, np.zeros((2, 0, 2)))
+    y, yt = getattr(x, fn)(0, keepdim=keepdim), getattr(xt, fn)(0, keepdim=keepdim)
+    _same(y.values, yt.values)
+    assert tuple(y.indices.shape) == tuple(yt.indices.shape)
+    y.values.sum().backward()
+    yt.values.sum().backward()
+    assert _grad(x).shape == tuple(xt.grad.shape) == (2, 0, 2)
+
+
+def test_max_over_an_empty_dim_still_raises(torch):
+    with pytest.raises(ValueError, match="dim 1 of size 0"):
+        myelin.zeros((2, 0, 2)).max(1)
+    with pytest.raises(IndexError):  # PyTorch refuses too
+        torch.zeros(2, 0, 2).max(1)

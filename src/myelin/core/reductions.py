@@ -99,15 +99,17 @@ def std(x: Tensor, dim: Any = None, keepdim: bool = False, correction: int = 1) 
 
 def _reduce_extreme(x: Tensor, dim: Any, keepdim: bool, fn: Any, argfn: Any, op: str) -> Any:
     a = x.data
-    if a.size == 0:
-        raise ValueError(f"{op}: cannot reduce an empty tensor")
     if dim is None:
+        if a.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor")
         return _amax_like(x, None, False, fn, op)
     if a.ndim == 0:  # dim 0 or -1 of a 0-d tensor: the value itself, at index 0
         normalize_dims(dim, 0, op)
         return MaxMin(make_node(a.copy(), (x,), lambda g: (g,), op, {"dim": 0, "keepdim": keepdim}),
                       node.TENSOR_CLASS._wrap(np.zeros((), np.int64)))
     (d,) = normalize_dims(dim, a.ndim, op)
+    if a.shape[d] == 0:  # other dims may be empty (an empty result), the reduced one may not
+        raise ValueError(f"{op}: cannot reduce over dim {d} of size 0 (shape {a.shape})")
     idx = np.expand_dims(argfn(a, axis=d), d)
     values = np.take_along_axis(a, idx, axis=d)
     shape = a.shape
