@@ -68,6 +68,10 @@ def gates_over_time(series: dict[str, np.ndarray], title: str = "", path: Any = 
         ax.set_xlabel("time step")
         fig.colorbar(im, ax=ax, shrink=0.8)
     axes[0].set_ylabel("hidden unit")
+    from matplotlib.ticker import MaxNLocator
+    for ax in axes:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
     return _finish(fig, path)

@@ -145,7 +145,8 @@ class LayerRecord:
 
         out = _array(self.output)
         mean = "-" if out is None or out.size == 0 else f"{float(out.mean()):.3g}"
-        gparams = [g for g in self.grads.values() if g is not None]
+        # parameter gradients only once backward has run through this call (not stale ones from training)
+        gparams = [g for g in self.grads.values() if g is not None] if self.grad_output is not None else []
         gp = f"{float(np.sqrt(sum(float((g * g).sum()) for g in gparams))):.3g}" if gparams else "-"
         return [self.path or "(model)", type(self.module).__name__, shape(self.input), shape(out), mean,
                 stat(self.grad_output), gp]
