@@ -149,3 +149,23 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install myelin-nn\[plot\]"):
         plot.confusion_matrix([0, 1], [0, 1])
+
+
+@pytest.mark.parametrize("n_layers", [3, 12, 40])
+def test_gradient_flow_legend_covers_no_curve(tmp_path, n_layers):
+    """The legend sits beside both panels (issue 20: inside the first one it hid two of its curves)."""
+    epochs = [{"epoch": e, "layers": {f"layer{k}": {"grad_norm": 10.0 ** (-k / 4) * (1 + e),
+                                                    "update_ratio": 10.0 ** (-k / 8) / (1 + e)}
+                                      for k in range(n_layers)}} for e in range(5)]
+    fig = plot.gradient_flow({"epochs": epochs, "layers": [{"name": f"layer{k}"} for k in range(n_layers)]},
+                             path=tmp_path / "g.png")
+    _check_png(tmp_path / "g.png", fig)
+    renderer = fig.canvas.get_renderer()
+    legends = [leg for ax in fig.axes for leg in ([ax.get_legend()] if ax.get_legend() else [])] + fig.legends
+    assert len(legends) == 1
+    legend = legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [f"layer{k}" for k in range(n_layers)]
+    box = legend.get_window_extent(renderer)
+    for ax in fig.axes[:2]:
+        assert not box.overlaps(ax.get_window_extent(renderer)), (box, ax.get_window_extent(renderer))
+    assert box.x1 <= fig.bbox.x1 + 1 and box.y0 >= fig.bbox.y0 - 1 and box.y1 <= fig.bbox.y1 + 1  # inside the picture

@@ -351,7 +351,10 @@ def gradient_flow(monitor_or_history: Any, path: PathLike = None) -> Any:
         _epoch_axis(ax)
         ax.set_title(title)
         ax.grid(True, alpha=0.3, which="both")
-    axes[0].legend(fontsize=8, title="layer (first to last)")
+    # one legend for both panels (same colours), beside them: inside an axes it covered curves
+    handles, labels = axes[0].get_legend_handles_labels()
+    axes[1].legend(handles, labels, fontsize=8, title="layer (first to last)", loc="upper left",
+                   bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, ncols=1 + len(labels) // 16)
     return _finish(fig, path)
 
 
