@@ -25,6 +25,7 @@ uvicorn = pytest.importorskip("uvicorn")
 pytest.importorskip("starlette")
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 import myelin
 from myelin.playground.budget import Budget
@@ -209,3 +210,82 @@ def test_build_train_inspect_and_take_it_away(server, browser, downloads, shots,
     d.get("about:blank")
     store = server.app.state.store
     wait_for(lambda: sid not in store._entries, timeout=10, what="the closed tab's session to be freed")
+
+
+def _digits_csv(path):
+    """The embedded 8x8 digits reduced to two classes (3 and 8), as a CSV with a text target."""
+    (x, y), _ = myelin.datasets.digits()
+    keep = np.isin(y, [3, 8])
+    x, y = x[keep].reshape(int(keep.sum()), -1), y[keep]
+    lines = [",".join([f"px{i}" for i in range(x.shape[1])] + ["digit"])]
+    lines += [",".join(f"{v:g}" for v in row) + ("," + ("three" if c == 3 else "eight")) for row, c in zip(x, y)]
+    path.write_text("\n".join(lines) + "\n")
+    return path, len(y)
+
+
+@pytest.mark.slow
+def test_own_data_boundary_shared_link_and_the_math_of_a_step(server, browser, shots, tmp_path):
+    """Issue 19 in the browser: a CSV upload trains, a typed boundary draws, a link reproduces, a step is explained."""
+    d = browser
+    d.get(server.url)
+    ready(d)
+    # your own data: the digits 3 and 8, 64 columns, drawn by PCA
+    path, rows = _digits_csv(tmp_path / "digits38.csv")
+    d.find_element(By.ID, "csv-target").send_keys("digit")
+    d.find_element(By.ID, "csv-file").send_keys(str(path))
+    wait_for(lambda: state(d)["settings"]["data"] == "csv", what="the CSV to load")
+    settle(d)
+    info = d.execute_script("return playground.info")
+    assert info["classes"] == ["eight", "three"] and info["widths"][0] == 64 and info["axis_names"] == ["PC1", "PC2"]
+    assert len(info["train_points"]) + len(info["test_points"]) == rows
+    click(d, "#play")
+    wait_for(lambda: text(d, "test-acc").endswith("%") and float(text(d, "test-acc")[:-1]) > 95.0, timeout=90,
+             what="test accuracy above 95% on the digits 3 vs 8")
+    click(d, "#play")
+    settle(d)
+    d.save_screenshot(str(shots / "4-csv-digits.png"))
+    # more shapes: a boundary typed on the page
+    click(d, "#datasets button[data-set='function']")
+    settle(d)
+    box = d.find_element(By.ID, "boundary")
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("x**3 - x\t")
+    wait_for(lambda: state(d)["settings"]["boundary"] == "x**3 - x", what="the boundary")
+    settle(d)
+    pts = np.array(d.execute_script("return playground.info.train_points"))
+    noise = state(d)["settings"]["noise"]
+    far = np.abs(pts[:, 1] - (pts[:, 0] ** 3 - pts[:, 0])) > 4 * noise + 0.05  # clear of the noisy band
+    np.testing.assert_array_equal(pts[far, 2], (pts[far, 1] > pts[far, 0] ** 3 - pts[far, 0]).astype(float))
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys("__import__('os')\t")
+    wait_for(lambda: "cannot call" in text(d, "status"), what="the refusal of a hostile boundary")
+    assert state(d)["settings"]["boundary"] == "x**3 - x"  # the old state stays
+    d.save_screenshot(str(shots / "5-boundary.png"))
+    # shareable state: the link opens the same run in a new page, and "open in Python" agrees
+    d.find_element(By.ID, "lr").send_keys(Keys.CONTROL, "a")
+    d.find_element(By.ID, "lr").send_keys("0.01\t")
+    settle(d)
+    click(d, "#copy-link")
+    link = d.find_element(By.ID, "link").get_attribute("value")
+    first = state(d)
+    first_points = d.execute_script("return playground.info.train_points")
+    script_a = d.execute_async_script("const done = arguments[arguments.length - 1];"
+                                      "fetch(`/api/sessions/${playground.sid}/script`).then(r => r.text()).then(done);")
+    d.switch_to.new_window("tab")
+    d.get(link)
+    ready(d)
+    second = state(d)
+    assert second["sid"] != first["sid"] and second["settings"] == first["settings"]
+    assert d.execute_script("return playground.info.train_points") == first_points
+    script_b = d.execute_async_script("const done = arguments[arguments.length - 1];"
+                                      "fetch(`/api/sessions/${playground.sid}/script`).then(r => r.text()).then(done);")
+    assert script_a == script_b and '"lr": 0.01' in script_b and '"boundary": "x**3 - x"' in script_b
+    # the math of one step, on the neuron clicked
+    click(d, "#columns canvas[data-layer='2'][data-unit='1']")
+    click(d, "#step")
+    wait_for(lambda: "chain rule" in d.find_element(By.ID, "inspector-body").get_attribute("textContent"),
+             what="the step's math")
+    body = d.find_element(By.ID, "inspector-body").get_attribute("textContent")
+    assert "local derivative da/dz = 1 - tanh(z)^2" in body and "backward_steps" in body and "m_hat" in body
+    d.execute_script("document.querySelector('#inspector h3').scrollIntoView()")
+    d.save_screenshot(str(shots / "6-step-math.png"))

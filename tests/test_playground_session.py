@@ -82,6 +82,14 @@ def test_budget_refuses_by_memory_and_time_before_building_anything():
     assert len(s.widths) == 14 and s.estimate.parameters == s.model.num_parameters()
 
 
+def test_budget_counts_layers_and_the_size_of_a_frame():
+    with pytest.raises(BudgetError, match="per training step"):  # many tiny layers: the per-layer cost adds up
+        session(layers=[2] * 1000)
+    with pytest.raises(BudgetError, match="too large to draw"):
+        TrainingSession({"layers": [24] * 150}, budget=Budget(flops=1e12, step_seconds=10, frame_seconds=10))
+    assert session(layers=[24] * 20, points=40).estimate.frame_bytes < 4 * 2 ** 20
+
+
 def test_budget_describe_and_measure():
     info = Budget().describe()  # measures this machine
     assert info["flops"] > 1e6 and info["max_parameters_at_batch_16"] > 1000
@@ -233,3 +241,54 @@ def test_reset_gives_the_same_start():
     assert s.steps == 0 and s.history == []
     for p, q in zip(before, s.model.parameters()):
         np.testing.assert_array_equal(p, q.data)
+
+
+# ----------------------------------------------------------------------------- the math of one step
+
+
+@pytest.mark.parametrize("settings", [
+    {"optimizer": "adam", "activation": "tanh"},
+    {"optimizer": "sgd", "momentum": 0.9, "activation": "relu", "dropout": 0.2, "l2": 1e-3},
+    {"optimizer": "rmsprop", "activation": "sigmoid", "data": "moons"},
+    {"optimizer": "adagrad", "activation": "linear"},
+    {"optimizer": "adamw", "data": "sine", "features": ["x1"]},
+])
+def test_step_math_replays_the_real_step(settings):
+    s = session(layers=[5, 4], **settings)
+    assert s.neuron(1, 0)["step"] is None  # no step yet
+    s.run(steps=12)
+    before = [p.copy() for p in s._before["params"]]
+    for layer, unit in ((1, 3), (2, 1), (3, 0)):
+        st = s.neuron(layer, unit)["step"]
+        assert st["matches_engine"] is True and "backward_steps" in st["source"]
+        lin = s.model[s.linear_index[layer - 1]]
+        grad_w = np.asarray(getattr(lin.weight.grad, "data", lin.weight.grad))[unit]
+        grad_b = float(np.asarray(getattr(lin.bias.grad, "data", lin.bias.grad))[unit])
+        assert st["db"] == pytest.approx(grad_b, rel=1e-5, abs=1e-7)  # dL/db = sum of dL/dz
+        if not s.settings["l2"]:
+            np.testing.assert_allclose(st["dw"], grad_w, rtol=1e-4, atol=1e-7)  # dL/dw = sum dL/dz * x
+        if st["local"] is not None:
+            assert st["product"] == pytest.approx(st["incoming"] * st["local"], rel=1e-4, abs=1e-8)  # chain rule
+        change = float(lin.bias.data[unit]) - float(before[2 * (layer - 1) + 1][unit])
+        assert any(f"change of b in this step: {change:.4g}" in line for line in st["update"]), st["update"]
+        assert any("<-" in line for line in st["lines"])
+
+
+def test_step_math_falls_back_on_the_kept_gradients(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_viz(name, *args, **kwargs):
+        if name == "myelin.viz":
+            raise ImportError("no viz")
+        return real_import(name, *args, **kwargs)
+
+    s = session(layers=[3])
+    s.run(steps=5)
+    replayed = s.neuron(1, 1)["step"]
+    monkeypatch.setattr(builtins, "__import__", no_viz)
+    kept = s.neuron(1, 1)["step"]
+    assert "retain_grad" in kept["source"] and kept["matches_engine"] is None
+    for key in ("z", "a", "incoming", "product", "db"):
+        assert kept[key] == pytest.approx(replayed[key], rel=1e-6, abs=1e-9), key

@@ -56,6 +56,7 @@ class PlayData:
     axis_names: tuple[str, str] = ("x1", "x2")
     target_range: tuple[float, float] = (0.0, 1.0)  # regression colour scale
     notes: list[str] = field(default_factory=list)
+    preprocess: dict[str, Any] = field(default_factory=dict)  # input (and target) standardisation of a table
 
 
 def split_indices(n: int, train_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:

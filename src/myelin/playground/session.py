@@ -103,7 +103,8 @@ class TrainingSession:
         widths, raw_dim = _widths(self.settings, table)
         points = self.settings["points"] if self.settings["data"] != "csv" else len(table.x)  # type: ignore[union-attr]
         grid = GRID * GRID if raw_dim != 1 else LINE
-        self.estimate: Estimate = self.budget.check(widths, self.settings["batch"], points, grid, max(raw_dim, 2))
+        self.estimate: Estimate = self.budget.check(widths, self.settings["batch"], points, grid, max(raw_dim, 2),
+                                                    MAX_DRAWN)
         self.boundary = parse_boundary(self.settings["boundary"]) if self.settings["data"] == "function" else None
         self.data: PlayData = build_data(self.settings, table, self.boundary)
         self.widths = [self.data.x_train.shape[1], *self.settings["layers"], self.data.num_outputs]
@@ -133,6 +134,7 @@ class TrainingSession:
         self.warnings: list[str] = []
         self._flags: dict[str, dict[int, list[int]]] = {"dead": {}, "saturated": {}}
         self.last_step: dict[str, Any] = {}
+        self._before: dict[str, Any] | None = None
         self.monitor = NeuronMonitor(sample_batches=2, warn=True, log=self._warn)
         self.monitor.set_context(model=self.model, optimizer=self.optimizer,
                                  params={"steps": self.steps_per_epoch, "epochs": None})
@@ -196,6 +198,9 @@ class TrainingSession:
         idx = self._perm[self._pos:self._pos + s["batch"]]
         self.monitor.on_batch_begin(batch_no)
         record = self._record_hooks()
+        # what the step starts from, for replaying it (the math of one step, :mod:`.stepmath`)
+        self._before = {"params": [p.data.copy() for p in self.model.parameters()], "idx": idx,
+                        "rng": self._rng_state, "step": self.steps + 1}
         with COMPUTE_LOCK, np.errstate(all="ignore"):
             myelin.set_rng_state(self._rng_state)
             try:
@@ -421,6 +426,9 @@ class TrainingSession:
             a = hidden[layer - 1][:, unit]
             info["activation_stats"] = {"mean": float(a.mean()), "min": float(a.min()), "max": float(a.max()),
                                         "active_fraction": float((a > 0).mean())}
+        from .stepmath import step_math
+
+        info["step"] = step_math(self, layer, unit)
         return _strict(info)
 
     # ------------------------------------------------------------------ taking it away
@@ -430,6 +438,8 @@ class TrainingSession:
 
         meta = {"playground.settings": json.dumps(self.settings), "playground.inputs": json.dumps(self.data.input_names),
                 "playground.steps": str(self.steps)}
+        if self.data.preprocess:  # a table's standardisation: apply it to new rows before the model
+            meta["playground.preprocess"] = json.dumps(self.data.preprocess)
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "model.safetensors"
             with COMPUTE_LOCK:

@@ -146,6 +146,9 @@ def _features(value: Any, data: str) -> list[str]:
     if isinstance(value, str):
         value = [v for v in value.split(",") if v] if len(value) <= _MAX_TEXT else None
     allowed = features_for(data)
+    if not allowed and value:
+        raise _fail("features", f"no derived features for data {data!r} (the network uses the table's columns)",
+                    value)
     if not isinstance(value, list) or len(value) > len(FEATURES):
         raise _fail("features", "a list of feature names", value)
     out: list[str] = []
@@ -180,7 +183,8 @@ def check_settings(raw: Any) -> dict[str, Any]:
     out["boundary"] = _text("boundary", s["boundary"])
     out["train_fraction"] = _float("train_fraction", s["train_fraction"], 0.0, 1.0, low_open=True, high_open=True)
     out["seed"] = _int("seed", s["seed"], 0, 2**32 - 1)
-    out["features"] = _features(s["features"], out["data"])
+    csv_default = out["data"] == "csv" and "features" not in raw  # a table brings its own columns
+    out["features"] = [] if csv_default else _features(s["features"], out["data"])
     out["layers"] = _int_list("layers", s["layers"], 1)
     out["lr"] = _float("lr", s["lr"], 0.0, low_open=True)
     out["momentum"] = _float("momentum", s["momentum"], 0.0, 1.0, high_open=True)

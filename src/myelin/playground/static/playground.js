@@ -100,7 +100,7 @@ function buildControls() {
   for (const name of ["optimizer", "activation", "target_kind"]) {
     $(name).innerHTML = sc.choices[name].map((c) => `<option value="${c}">${c}</option>`).join("");
   }
-  const sets = sc.choices.data.filter((d) => d !== "csv" || sc.table);
+  const sets = sc.choices.data;
   $("datasets").innerHTML = sets.map((d) => `<button data-set="${d}">${d === "function" ? "f(x)" : d}</button>`).join("");
   $("datasets").addEventListener("click", (e) => {
     const set = e.target.dataset.set;
@@ -135,9 +135,10 @@ function buildControls() {
     `(about ${b.max_parameters_at_batch_16.toLocaleString()} parameters at batch 16); layers, neurons, batch and points may grow until a request would not fit.`;
 }
 
-function showSettings() {
+function showSettings(keepText) {
   const s = S.settings;
   for (const name of ["lr", "momentum", "batch", "l1", "l2", "dropout", "points", "noise", "classes", "train_fraction", "seed", "optimizer", "activation", "target_kind", "boundary", "view"]) {
+    if (keepText && (name === "boundary" || name === "view")) continue; // a refused formula stays to be fixed
     if (document.activeElement !== $(name)) $(name).value = s[name];
   }
   for (const b of $("datasets").children) b.classList.toggle("on", b.dataset.set === s.data);
@@ -156,6 +157,7 @@ async function idle() { while (S.busy) await new Promise((r) => setTimeout(r, 20
 async function change(update) { pause(); await apply({ ...S.settings, ...update }); }
 
 async function apply(settings) {
+  if (settings.data === "csv") settings = { ...settings, features: [] }; // a table brings its own columns
   await idle();
   S.busy = true;
   const ok = await guarded(async () => {
@@ -165,11 +167,11 @@ async function apply(settings) {
     S.sid = res.id; S.info = res.info; S.settings = res.info.settings;
     $("download-model").href = `/api/sessions/${S.sid}/model`;
     $("download-script").href = `/api/sessions/${S.sid}/script`;
+    $("notes").innerHTML = (res.info.notes || []).map((n) => `<div>${escapeHtml(n)}</div>`).join("");
     buildNetwork(); setFrame(res.frame, true);
   });
   S.busy = false;
-  if (!ok && S.settings) showSettings(); // the old settings stay; the controls show them again
-  if (S.settings) { writeHash(); showSettings(); }
+  if (S.settings) { writeHash(); showSettings(!ok); } // refused: the old settings stay, the controls show them
   return ok;
 }
 
@@ -324,6 +326,7 @@ function setFrame(frame, fresh) {
   if (fresh || frame.history_start === 0) S.history = frame.history.slice();
   else S.history = S.history.slice(0, frame.history_start).concat(frame.history);
   $("steps").textContent = frame.steps.toLocaleString(); $("epoch").textContent = frame.epoch;
+  $("steps-word").textContent = frame.steps === 1 ? "step" : "steps";
   $("test-loss").textContent = fmt(frame.test_loss, 3); $("train-loss").textContent = fmt(frame.train_loss, 3);
   $("test-acc").textContent = frame.test_accuracy === null ? "-" : `${(frame.test_accuracy * 100).toFixed(1)}%`;
   $("train-acc").textContent = frame.train_accuracy === null ? "-" : `${(frame.train_accuracy * 100).toFixed(1)}%`;
@@ -439,7 +442,8 @@ async function uploadCsv() {
 async function start() {
   try { S.schema = await api("GET", "/api/schema"); } catch (err) { status(`cannot reach the server: ${err.message}`); return; }
   buildControls();
-  const wanted = { ...S.schema.defaults, ...settingsFromHash() };
+  const start = S.schema.table && !location.hash ? { data: "csv" } : {}; // started with --data: show that table
+  const wanted = { ...S.schema.defaults, ...start, ...settingsFromHash() };
   if (!(await apply(wanted))) {
     status(`this link's settings were refused (${$("status").textContent}); showing the defaults`);
     const msg = $("status").textContent;
