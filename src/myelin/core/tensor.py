@@ -379,6 +379,11 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: shape, dtype, grad_fn and the values as a shaded table (and ``.grad`` when set)."""
+        from ._display import tensor_html
+        return tensor_html(self)
+
     # ----------------------------------------------------------------- autograd
     def backward(
         self,

@@ -539,6 +539,11 @@ class Module:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{type(self).__name__}({body})"
 
+    def _repr_html_(self) -> str:
+        """In Jupyter: the printed model and a table of its parameters (gradient norms after backward)."""
+        from ._display import module_html
+        return module_html(self)
+
 
 def _indent(text: str, spaces: int) -> str:
     lines = text.split("\n")
