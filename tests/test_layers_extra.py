@@ -397,3 +397,68 @@ def test_new_layers_rebuild_from_config(build):
     rebuilt = nn.from_config(m.get_config())
     assert type(rebuilt) is type(m) and repr(rebuilt) == repr(m)
     assert list(rebuilt.state_dict()) == list(m.state_dict())
+
+
+# ----------------------------------------------------------------------------- found alongside: padding layers, ...
+@pytest.mark.parametrize(("name", "args", "shape"), [
+    ("ZeroPad2d", (1,), (2, 3, 4, 5)), ("ZeroPad1d", ((2, 0),), (3, 5)), ("ConstantPad2d", ((1, 0, 2, 1), 1.5), (3, 4, 5)),
+    ("ConstantPad3d", (1, -2.0), (1, 2, 3, 4, 5)), ("ReflectionPad1d", (2,), (2, 3, 5)),
+    ("ReflectionPad2d", ((1, 0, 2, 1),), (2, 3, 4, 5)), ("ReplicationPad2d", (2,), (3, 4, 5)),
+    ("ReplicationPad3d", ((1, 0, 0, 1, 1, 1),), (1, 2, 3, 4, 5)), ("CircularPad1d", (3,), (2, 3, 5)),
+    ("CircularPad2d", ((1, 2, 0, 3),), (2, 3, 4, 5)),
+])
+def test_padding_layers(torch, rng, name, args, shape):
+    ours, theirs = getattr(nn, name)(*args), getattr(torch.nn, name)(*args)
+    _module_parity(torch, ours, theirs, _x(rng, *shape), rng)
+    assert repr(ours) == repr(theirs)
+    assert repr(nn.from_config(ours.get_config())) == repr(ours)
+
+
+def test_padding_layer_errors():
+    with pytest.raises(ValueError, match=r"ReflectionPad2d.*expected input \(N, C, H, W\)"):
+        nn.ReflectionPad2d(1)(myelin.zeros(5))
+    with pytest.raises(ValueError, match="ReflectionPad1d.*smaller than its size"):
+        nn.ReflectionPad1d(3)(myelin.zeros(1, 2, 3))
+    with pytest.raises(ValueError, match="4 ints"):
+        nn.ZeroPad2d((1, 2))
+
+
+@pytest.mark.parametrize("size", [1, 3, 4, 5])
+def test_adaptive_pool1d(torch, rng, size):
+    x = np.round(_x(rng, 2, 3, 10) * 2)
+    _module_parity(torch, nn.AdaptiveAvgPool1d(size), torch.nn.AdaptiveAvgPool1d(size), x, rng)
+    _module_parity(torch, nn.AdaptiveMaxPool1d(size), torch.nn.AdaptiveMaxPool1d(size), x, rng)
+    _, idx = F.adaptive_max_pool1d(myelin.tensor(x), size, return_indices=True)
+    _, ridx = torch.nn.functional.adaptive_max_pool1d(torch.tensor(x), size, return_indices=True)
+    np.testing.assert_array_equal(idx.data, ridx.numpy())
+
+
+@pytest.mark.parametrize("name", ["Hardsigmoid", "Softsign", "SELU", "LogSigmoid"])
+def test_more_activations(torch, rng, name):
+    x = _x(rng, 3, 40, scale=4.0)
+    x[0, :3] = [-3.0, 3.0, 0.0]
+    _module_parity(torch, getattr(nn, name)(), getattr(torch.nn, name)(), x, rng, 1e-5, 1e-6)
+    fn = {"Hardsigmoid": F.hardsigmoid, "Softsign": F.softsign}.get(name)
+    if fn is not None:
+        assert gradcheck(fn, [rng.standard_normal((3, 5)) * 2.5])
+
+
+@pytest.mark.parametrize(("s1", "s2", "kwargs"), [((4, 5), (4, 5), {}), ((4, 5), (5,), {"p": 1.0}),
+                                                  ((3, 6), (3, 6), {"p": 3.0, "keepdim": True, "eps": 0.0})])
+def test_pairwise_distance_and_modules(torch, rng, s1, s2, kwargs):
+    _parity(torch, lambda a, b: F.pairwise_distance(a, b, **kwargs),
+            lambda a, b: torch.nn.functional.pairwise_distance(a, b, **kwargs), [_x(rng, *s1), _x(rng, *s2)], rng)
+    a, b = _x(rng, *s1), _x(rng, *s2)
+    assert_close(nn.PairwiseDistance(**kwargs)(myelin.tensor(a), myelin.tensor(b)),
+                 torch.nn.PairwiseDistance(**kwargs)(torch.tensor(a), torch.tensor(b)), 1e-5, 1e-6)
+    assert_close(nn.CosineSimilarity(dim=-1)(myelin.tensor(a), myelin.tensor(b)),
+                 torch.nn.CosineSimilarity(dim=-1)(torch.tensor(a), torch.tensor(b)), 1e-5, 1e-6)
+
+
+def test_pixel_shuffle(torch, rng):
+    _module_parity(torch, nn.PixelShuffle(2), torch.nn.PixelShuffle(2), _x(rng, 2, 12, 3, 4), rng)
+    _module_parity(torch, nn.PixelUnshuffle(3), torch.nn.PixelUnshuffle(3), _x(rng, 2, 2, 6, 9), rng)
+    x = myelin.tensor(_x(rng, 1, 8, 2, 3))
+    np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, 2), 2).data, x.data)
+    with pytest.raises(ValueError, match="PixelShuffle.*C\\*9"):
+        nn.PixelShuffle(3)(myelin.zeros(1, 8, 2, 2))

@@ -145,3 +145,26 @@ class Seq2Seq(nn.Module):
 def test_encoder_decoder_transformer(tmp_path):
     myelin.manual_seed(0)
     roundtrip(Seq2Seq(), lambda b: (rand(b, 5, 8), rand(b, 4, 8)), tmp_path)
+
+
+MORE = {
+    "reflection_pad2d": (lambda: nn.ReflectionPad2d((1, 0, 2, 1)), img(3, 4, 5)),
+    "replication_pad1d": (lambda: nn.ReplicationPad1d(2), lambda b: rand(b, 3, 5)),
+    "circular_pad2d": (lambda: nn.CircularPad2d(1), img(3, 4, 5)),
+    "zero_pad2d": (lambda: nn.ZeroPad2d((1, 2, 0, 1)), img(3, 4, 5)),
+    "adaptive_avg1d": (lambda: nn.AdaptiveAvgPool1d(3), lambda b: rand(b, 3, 10)),
+    "adaptive_max1d": (lambda: nn.AdaptiveMaxPool1d(4), lambda b: rand(b, 3, 10)),
+    "adaptive_max1d_indices": (lambda: nn.AdaptiveMaxPool1d(5, return_indices=True), lambda b: rand(b, 3, 10)),
+    "pixel_shuffle": (lambda: nn.PixelShuffle(2), img(8, 3, 4)),
+    "pixel_unshuffle": (lambda: nn.PixelUnshuffle(2), img(2, 4, 6)),
+    "hardsigmoid": (nn.Hardsigmoid, lambda b: rand(b, 7, scale=4.0)),
+    "softsign": (nn.Softsign, lambda b: rand(b, 7, scale=4.0)),
+    "selu": (nn.SELU, lambda b: rand(b, 7, scale=2.0)),
+    "logsigmoid": (nn.LogSigmoid, lambda b: rand(b, 7, scale=2.0)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MORE))
+def test_more_layers(name, tmp_path):
+    build, make_input = MORE[name]
+    roundtrip(build(), make_input, tmp_path)

@@ -17,10 +17,13 @@ from .registry import get_registered
 __all__ = [
     "ELU",
     "GELU",
+    "SELU",
+    "Hardsigmoid",
     "Hardswish",
     "Hardtanh",
     "Identity",
     "LeakyReLU",
+    "LogSigmoid",
     "LogSoftmax",
     "Mish",
     "PReLU",
@@ -30,6 +33,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "Softsign",
     "Tanh",
     "make_activation",
 ]
@@ -257,6 +261,48 @@ class Hardswish(Module):
         return _inplace_repr(self.inplace)
 
 
+class Hardsigmoid(Module):
+    """``relu6(x + 3) / 6``. Input: ``(*)``. Output: ``(*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("Hardsigmoid", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.hardsigmoid(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class SELU(Module):
+    """``scale * elu(x, alpha)`` with the self-normalising constants (Klambauer et al., 2017). ``(*) -> (*)``."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = check_bool("SELU", "inplace", inplace)
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.selu(input)
+
+    def extra_repr(self) -> str:
+        return _inplace_repr(self.inplace)
+
+
+class LogSigmoid(Module):
+    """``log(sigmoid(x))``, stable at large inputs. Input: ``(*)``. Output: ``(*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """``x / (1 + |x|)``. Input: ``(*)``. Output: ``(*)``."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.softsign(input)
+
+
 class PReLU(Module):
     """``max(0, x) + a * min(0, x)`` with a learned slope ``a`` (He et al., 2015).
 
@@ -270,6 +316,8 @@ class PReLU(Module):
     Attributes:
         weight: ``(num_parameters,)``, filled with ``init``.
     """
+
+    penalize_weights = False  # a learned slope, not a connection weight (PyTorch's docs advise no decay)
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25) -> None:
         super().__init__()
@@ -307,6 +355,10 @@ _ACTIVATIONS: dict[str, tuple[type[Module], dict[str, Any]]] = {
     "mish": (Mish, {}),
     "hardswish": (Hardswish, {}),
     "prelu": (PReLU, {}),
+    "hardsigmoid": (Hardsigmoid, {}),
+    "selu": (SELU, {}),
+    "logsigmoid": (LogSigmoid, {}),
+    "softsign": (Softsign, {}),
     "softmax": (Softmax, {"dim": -1}),
     "log_softmax": (LogSoftmax, {"dim": -1}),
     "logsoftmax": (LogSoftmax, {"dim": -1}),

@@ -12,7 +12,10 @@ from .functional._fast import pooling as P
 from .functional._fast.im2col import pair
 from .module import Module
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+__all__ = [
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AvgPool1d", "AvgPool2d",
+    "MaxPool1d", "MaxPool2d",
+]
 
 
 def _check_pair(owner: str, name: str, value: Any, minimum: int) -> None:
@@ -280,3 +283,41 @@ class AvgPool1d(_Pool1d):
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(_Pool1d):
+    """Average pooling to ``output_size`` positions, whatever the input length.
+
+    Shapes: Input ``(N, C, L)`` or ``(C, L)``. Output ``(N, C, output_size)``.
+    """
+
+    def __init__(self, output_size: int) -> None:
+        super().__init__()
+        _check_one("AdaptiveAvgPool1d", "output_size", output_size, 1)
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._run(input, lambda: P1.adaptive_avg_pool1d(input, self.output_size))
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_Pool1d):
+    """Max pooling to ``output_size`` positions, whatever the input length (``return_indices``: also the
+    position of each maximum).
+
+    Shapes: Input ``(N, C, L)`` or ``(C, L)``. Output ``(N, C, output_size)``.
+    """
+
+    def __init__(self, output_size: int, return_indices: bool = False) -> None:
+        super().__init__()
+        _check_one("AdaptiveMaxPool1d", "output_size", output_size, 1)
+        self.output_size = output_size
+        self.return_indices = check_bool("AdaptiveMaxPool1d", "return_indices", return_indices)
+
+    def forward(self, input: Tensor) -> Any:
+        return self._run(input, lambda: P1.adaptive_max_pool1d(input, self.output_size, self.return_indices))
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"

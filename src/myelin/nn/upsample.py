@@ -1,14 +1,16 @@
-"""Resizing layers: ``Upsample`` and its fixed-mode forms, as PyTorch's (thin wrappers over ``F.interpolate``)."""
+"""Resizing layers, as PyTorch's: ``Upsample`` and its fixed-mode forms (over ``F.interpolate``), ``PixelShuffle``
+and ``PixelUnshuffle``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ..core.tensor import Tensor
-from .functional.upsample import MODES, interpolate
+from ._layers import check_int
+from .functional.upsample import MODES, interpolate, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
-__all__ = ["Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
+__all__ = ["PixelShuffle", "PixelUnshuffle", "Upsample", "UpsamplingBilinear2d", "UpsamplingNearest2d"]
 
 
 class Upsample(Module):
@@ -66,3 +68,37 @@ class UpsamplingBilinear2d(Upsample):
 
     def __init__(self, size: Any = None, scale_factor: Any = None) -> None:
         super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+class PixelShuffle(Module):
+    """Rearrange ``(*, C*r*r, H, W)`` into ``(*, C, H*r, W*r)``: sub-pixel upsampling (Shi et al., 2016)."""
+
+    def __init__(self, upscale_factor: int) -> None:
+        super().__init__()
+        self.upscale_factor = check_int("PixelShuffle", "upscale_factor", upscale_factor)
+
+    def forward(self, input: Tensor) -> Tensor:
+        try:
+            return pixel_shuffle(input, self.upscale_factor)
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1])
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """Rearrange ``(*, C, H*r, W*r)`` into ``(*, C*r*r, H, W)``, the inverse of :class:`PixelShuffle`."""
+
+    def __init__(self, downscale_factor: int) -> None:
+        super().__init__()
+        self.downscale_factor = check_int("PixelUnshuffle", "downscale_factor", downscale_factor)
+
+    def forward(self, input: Tensor) -> Tensor:
+        try:
+            return pixel_unshuffle(input, self.downscale_factor)
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1])
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"

@@ -1,10 +1,10 @@
 """Converters for the layers added for PyTorch parity (issue 16), and the two recorded ops they bring.
 
-Layers: MaxPool1d, AvgPool1d (the 2-D pools on a height-1 image), ConvTranspose1d/2d (``ConvTranspose``),
+Layers: MaxPool1d, AvgPool1d (the 2-D pools on a height-1 image), AdaptiveAvgPool1d, AdaptiveMaxPool1d, ConvTranspose1d/2d (``ConvTranspose``),
 Upsample and its fixed-mode forms (one ``MatMul`` per resized axis with the very interpolation matrices
 the forward used, so every mode is exact), GroupNorm (a reshape to groups and back), InstanceNorm1d/2d
-(``InstanceNormalization``, or ``BatchNormalization`` with running stats in eval), PReLU, Mish and
-Hardswish. Ops: ``pad_mode`` (F.pad's reflect/replicate/circular: one ``Gather`` per padded axis) and
+(``InstanceNormalization``, or ``BatchNormalization`` with running stats in eval), PReLU, Mish,
+Hardswish, Hardsigmoid and Softsign. (Padding layers, PixelShuffle, SELU and LogSigmoid are traced through.) Ops: ``pad_mode`` (F.pad's reflect/replicate/circular: one ``Gather`` per padded axis) and
 ``interpolate`` (F.interpolate).
 """
 
@@ -14,16 +14,17 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.activation import Hardswish, Mish, PReLU
+from ..nn.activation import Hardsigmoid, Hardswish, Mish, PReLU, Softsign
 from ..nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from ..nn.functional.upsample import interpolation_matrix
 from ..nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
-from ..nn.pooling import AvgPool1d, MaxPool1d
+from ..nn.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from ..nn.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
+from .errors import ONNXExportError
 from .graph import Graph
 from .modules import inp, register_layer
 from .ops import OP_CONVERTERS, arg, attr
-from .spatial import _avg_divisor, _batched, _ceil_pads, _finish, _pad4
+from .spatial import _adaptive_windows, _avg_divisor, _batched, _ceil_pads, _finish, _pad4
 from .trace import LayerCall, OpCall
 
 __all__: list[str] = []
@@ -69,6 +70,26 @@ def _pool1d(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     divisor = _avg_divisor(length, out_len, k, s, p, m.count_include_pad).astype(dt)
     y = g.node("Div", [total, g.const(divisor, hint="divisor")])
     return _finish(g, [g.squeeze(y, [2])], unbatched)
+
+
+@register_layer(AdaptiveAvgPool1d, AdaptiveMaxPool1d)
+def _adaptive_pool1d(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    m, t = c1.module, c1.args[0]
+    is_max = isinstance(m, AdaptiveMaxPool1d)
+    indices = is_max and m.return_indices
+    x, unbatched = _batched(g, c1, inp(g, c1, c2), 1)
+    length, out = t.shape[-1], _int(m.output_size)
+    if indices:
+        if length % out:
+            raise ONNXExportError(f"{g.where}: return_indices=True needs an input length divisible by output_size, "
+                                  f"got {length} -> {out}")
+        k = length // out
+        values, idx = g.node("MaxPool", [x], outputs=2, kernel_shape=[k], strides=[k])
+        idx = g.node("Mod", [idx, g.const(np.asarray(length, dtype=np.int64), hint="length")])
+        return _finish(g, [values, idx], unbatched)
+    reduce = "ReduceMax" if is_max else "ReduceMean"
+    pieces = [g.reduce(reduce, g.slice(x, [a], [b], [2]), [2], True) for a, b in _adaptive_windows(length, out)]
+    return _finish(g, [pieces[0] if len(pieces) == 1 else g.node("Concat", pieces, axis=2)], unbatched)
 
 
 # ----------------------------------------------------------------------------- transposed convolution
@@ -198,3 +219,13 @@ def _hardswish(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     x, dt = inp(g, c1, c2), c1.args[0].data.dtype
     gate = g.node("Clip", [g.node("Add", [x, g.scalar(3.0, dt)]), g.scalar(0.0, dt), g.scalar(6.0, dt)])
     return [g.node("Div", [g.node("Mul", [x, gate]), g.scalar(6.0, dt)])]
+
+
+@register_layer(Hardsigmoid)
+def _hardsigmoid(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    return [g.node("HardSigmoid", [inp(g, c1, c2)], alpha=1.0 / 6.0, beta=0.5)]
+
+
+@register_layer(Softsign)
+def _softsign(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    return [g.node("Softsign", [inp(g, c1, c2)])]

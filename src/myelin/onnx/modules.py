@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..nn import activation as A
+from ..nn import padding as padding_layers
 from ..nn.container import ModuleDict, ModuleList, Sequential
 from ..nn.dropout import Dropout
 from ..nn.embedding import Embedding
@@ -25,6 +26,7 @@ from ..nn.mlp import MLP
 from ..nn.module import Module
 from ..nn.neuron import Neuron
 from ..nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from ..nn.padding import __all__ as _PADDING_LAYERS
 from ..nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -32,6 +34,7 @@ from ..nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from ..nn.upsample import PixelShuffle, PixelUnshuffle
 from .errors import ONNXExportError
 from .graph import Graph, onnx_dtype
 from .ops import gelu, linear, reshape_like, softplus
@@ -41,8 +44,11 @@ __all__ = ["LAYER_CONVERTERS", "inp", "is_opaque", "register_layer"]
 
 LayerConverter = Callable[[Graph, LayerCall, LayerCall], list]
 LAYER_CONVERTERS: dict[type, LayerConverter] = {}
-TRANSPARENT: tuple[type, ...] = (Sequential, ModuleList, ModuleDict, MLP, Transformer, TransformerDecoder,
-                                  TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer)
+TRANSPARENT: tuple[type, ...] = (
+    Sequential, ModuleList, ModuleDict, MLP, Transformer, TransformerDecoder, TransformerDecoderLayer,
+    TransformerEncoder, TransformerEncoderLayer, A.SELU, A.LogSigmoid, PixelShuffle, PixelUnshuffle,
+    *(getattr(padding_layers, name) for name in _PADDING_LAYERS),
+)
 
 
 def register_layer(*classes: type) -> Callable[[LayerConverter], LayerConverter]:

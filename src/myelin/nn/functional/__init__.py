@@ -8,6 +8,7 @@ from ._fast.linear import linear
 from .activation import (
     elu,
     gelu,
+    hardsigmoid,
     hardswish,
     hardtanh,
     heaviside,
@@ -25,6 +26,7 @@ from .activation import (
     silu,
     softmax,
     softplus,
+    softsign,
     step,
     tanh,
 )
@@ -73,18 +75,21 @@ __all__ += [
 # Layers and functions added for the PyTorch API (issue 16): each family in its own file.
 from .attention import scaled_dot_product_attention
 from .conv_transpose import conv_transpose1d, conv_transpose2d
-from .distance import cosine_similarity, normalize
+from .distance import cosine_similarity, normalize, pairwise_distance
 from .divergence import kl_div
 from .padding import pad
-from .pooling1d import avg_pool1d, max_pool1d
-from .upsample import interpolate, upsample
+from .pooling1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d
+from .upsample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
 
 __all__ += [
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
     "avg_pool1d",
     "conv_transpose1d",
     "conv_transpose2d",
     "cosine_similarity",
     "group_norm",
+    "hardsigmoid",
     "hardswish",
     "instance_norm",
     "interpolate",
@@ -92,7 +97,11 @@ __all__ += [
     "max_pool1d",
     "mish",
     "normalize",
+    "pairwise_distance",
+    "pixel_shuffle",
+    "pixel_unshuffle",
     "prelu",
     "scaled_dot_product_attention",
+    "softsign",
     "upsample",
 ]

@@ -28,8 +28,8 @@ from ...core.reductions import normalize_dims
 from ...core.tensor import Tensor
 
 __all__ = [
-    "elu", "gelu", "hardswish", "hardtanh", "heaviside", "identity", "leaky_relu", "log_softmax", "logsigmoid",
-    "logsumexp", "mish", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "step", "tanh",
+    "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "heaviside", "identity", "leaky_relu", "log_softmax", "logsigmoid",
+    "logsumexp", "mish", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign", "step", "tanh",
 ]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -447,3 +447,27 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         return gx, gw
 
     return make_node(out, (x, weight), backward, op)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:
+    """``relu6(x + 3) / 6``; gradient ``1/6`` inside ``(-3, 3)``, as PyTorch."""
+    x = _tensor(input)
+    if x.data.ndim == 0:
+        return _on_0d(hardsigmoid, x)
+    a = _float(x)
+    out = np.clip(a + 3, 0, 6) / 6
+
+    def backward(g: np.ndarray) -> tuple:
+        return (np.where((a > -3) & (a < 3), g / 6, 0).astype(a.dtype, copy=False),)
+
+    return make_node(out.astype(a.dtype, copy=False), (x,), backward, "hardsigmoid")
+
+
+def softsign(input: Tensor) -> Tensor:
+    """``x / (1 + |x|)``; gradient ``1 / (1 + |x|)^2``."""
+    x = _tensor(input)
+    if x.data.ndim == 0:
+        return _on_0d(softsign, x)
+    a = _float(x)
+    den = 1 + np.abs(a)
+    return make_node(a / den, (x,), lambda g: (g / (den * den),), "softsign")

@@ -1,4 +1,5 @@
-"""Vector norms between and within tensors: ``normalize`` and ``cosine_similarity``, one graph node each."""
+"""Vector norms between and within tensors: ``normalize`` and ``cosine_similarity`` (one graph node each) and
+``pairwise_distance``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import numpy as np
 from ...core.node import make_node, unbroadcast
 from ...core.tensor import Tensor, as_tensor
 
-__all__ = ["cosine_similarity", "normalize"]
+__all__ = ["cosine_similarity", "normalize", "pairwise_distance"]
 
 
 def _tensor(x: Any) -> Tensor:
@@ -93,3 +94,16 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         return gx1, gx2
 
     return make_node(np.squeeze(cos, axis=ax).astype(dt, copy=False), (t1, t2), backward, op)
+
+
+def pairwise_distance(x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False) -> Tensor:
+    """``||x1 - x2 + eps||_p`` over the last dimension, as ``torch.nn.functional.pairwise_distance``.
+
+    Inputs ``(N, D)`` or ``(D,)`` (broadcasting); Output ``(N,)`` (``(N, 1)`` with ``keepdim``).
+    """
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not (0 < p < math.inf):
+        raise ValueError(f"pairwise_distance: expected p to be a positive finite number, received {p!r}")
+    diff = _tensor(x1) - _tensor(x2) + eps
+    if p == 2:
+        return (diff * diff).sum(dim=-1, keepdim=keepdim).sqrt()
+    return (diff.abs() ** float(p)).sum(dim=-1, keepdim=keepdim) ** (1.0 / p)

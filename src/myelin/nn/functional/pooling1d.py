@@ -1,4 +1,4 @@
-"""1-D max and average pooling over ``(N, C, L)``: the 2-D kernels run on a height-1 image.
+"""1-D max, average and adaptive pooling over ``(N, C, L)``: the 2-D kernels run on a height-1 image.
 
 Both keep the 2-D ops' single graph node (the reshapes around it are views), their tie rule
 (first maximum in window order) and PyTorch's padding and ``ceil_mode`` rules.
@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.tensor import Tensor, as_tensor
-from ._fast.pooling import avg_pool2d, max_pool2d
+from ._fast.pooling import adaptive_avg_pool2d, adaptive_max_pool2d, avg_pool2d, max_pool2d
 
-__all__ = ["avg_pool1d", "max_pool1d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_max_pool1d", "avg_pool1d", "max_pool1d"]
 
 
 def _one(value: Any, name: str, op: str) -> int:
@@ -85,4 +85,28 @@ def avg_pool1d(
     p = _one(padding, "padding", op)
     axis = x.ndim - 1
     out = avg_pool2d(x.unsqueeze(axis), (1, k), (1, s), (0, p), ceil_mode, count_include_pad)
+    return out.squeeze(axis)
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: Any) -> Tensor:
+    """Adaptive 1-D average pooling, as ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    Input ``(N, C, L)`` or ``(C, L)``; output ``(N, C, output_size)``: window ``i`` spans
+    ``[floor(i*L/out), ceil((i+1)*L/out))``.
+    """
+    op = "adaptive_avg_pool1d"
+    x = _input3d(input, op)
+    axis = x.ndim - 1
+    return adaptive_avg_pool2d(x.unsqueeze(axis), (1, _one(output_size, "output_size", op))).squeeze(axis)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size: Any, return_indices: bool = False) -> Any:
+    """Adaptive 1-D max pooling, as ``torch.nn.functional.adaptive_max_pool1d`` (with ``return_indices``,
+    also the int64 position of each maximum along ``L``)."""
+    op = "adaptive_max_pool1d"
+    x = _input3d(input, op)
+    axis = x.ndim - 1
+    out = adaptive_max_pool2d(x.unsqueeze(axis), (1, _one(output_size, "output_size", op)), return_indices)
+    if return_indices:
+        return out[0].squeeze(axis), out[1].squeeze(axis)
     return out.squeeze(axis)

@@ -17,7 +17,7 @@ import numpy as np
 from ...core.node import make_node
 from ...core.tensor import Tensor, as_tensor
 
-__all__ = ["interpolate", "interpolation_matrix", "upsample"]
+__all__ = ["interpolate", "interpolation_matrix", "pixel_shuffle", "pixel_unshuffle", "upsample"]
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear")
@@ -146,3 +146,37 @@ def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: st
              align_corners: bool | None = None) -> Tensor:
     """``torch.nn.functional.upsample`` (deprecated there): the same as :func:`interpolate`."""
     return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def _factor(value: Any, name: str, op: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{op}: expected {name} to be a positive int, received {value!r}")
+    return int(value)
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:
+    """``(*, C*r*r, H, W) -> (*, C, H*r, W*r)`` (Shi et al., 2016), as ``torch.nn.functional.pixel_shuffle``."""
+    op = "pixel_shuffle"
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    r = _factor(upscale_factor, "upscale_factor", op)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(f"{op}: expected input (*, C*{r * r}, H, W) for upscale_factor={r}, received {tuple(x.shape)}")
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c // (r * r), r, r, h, w)
+    y = y.permute(*range(k), k, k + 3, k + 1, k + 4, k + 2)
+    return y.reshape(*lead, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:
+    """``(*, C, H*r, W*r) -> (*, C*r*r, H, W)``, the inverse of :func:`pixel_shuffle`."""
+    op = "pixel_unshuffle"
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    r = _factor(downscale_factor, "downscale_factor", op)
+    if x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(f"{op}: expected input (*, C, H, W) with H and W divisible by {r}, received {tuple(x.shape)}")
+    *lead, c, h, w = x.shape
+    k = len(lead)
+    y = x.reshape(*lead, c, h // r, r, w // r, r)
+    y = y.permute(*range(k), k, k + 2, k + 4, k + 1, k + 3)
+    return y.reshape(*lead, c * r * r, h // r, w // r)
