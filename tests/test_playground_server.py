@@ -184,3 +184,25 @@ def test_frame_maps_decode_to_the_grid(client):
     assert [len(base64.b64decode(m)) for m in maps] == [grid * grid] * 3
     probs = np.frombuffer(base64.b64decode(res["frame"]["output"]["values"]), np.uint8).reshape(2, -1) / 255
     np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=0.01)
+
+
+def test_cli_starts_the_server_on_localhost_with_a_csv(tmp_path):
+    """`myelin playground --port 0 --data FILE.csv` prints its address, serves the table, stops on SIGTERM."""
+    import subprocess
+    import sys
+    import urllib.request
+
+    csv = tmp_path / "t.csv"
+    csv.write_text("a,b,kind\n" + "".join(f"{i},{i % 7},{'x' if i % 2 else 'y'}\n" for i in range(30)))
+    proc = subprocess.Popen([sys.executable, "-m", "myelin", "playground", "--port", "0", "--data", str(csv),
+                             "--target", "kind"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Myelin playground: http://localhost:"), (line, proc.stderr.read() if proc.poll() else "")
+        url = line.split()[2]
+        with urllib.request.urlopen(url + "api/schema", timeout=20) as r:
+            schema = json.loads(r.read())
+        assert schema["table"] == {"name": "t.csv", "columns": ["a", "b"], "target": "kind"}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
