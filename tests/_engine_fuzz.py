@@ -820,6 +820,8 @@ class _Gen:
         if fn == "logsumexp":
             if dim is None:
                 dim = tuple(range(nd)) if nd else 0
+            if not np.isfinite(self.L.value(self.env[x].detach().logsumexp(dim))).all():  # -inf over nothing
+                return False
             self.emit("method", [x], {"fn": fn, "args": (dim,), "kw": {"keepdim": keepdim}})
             return True
         norm = self.L.torch.linalg.vector_norm(self.env[x].detach(), dim=dim, keepdim=keepdim)

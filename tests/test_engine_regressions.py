@@ -137,3 +137,16 @@ def test_max_over_an_empty_dim_still_raises(torch):
         myelin.zeros((2, 0, 2)).max(1)
     with pytest.raises(IndexError):  # PyTorch refuses too
         torch.zeros(2, 0, 2).max(1)
+
+
+# ----------------------------------------------------------------------------- logsumexp on 0-d tensors
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_logsumexp_on_zero_dim_tensor(dim, keepdim, torch):
+    """``x.logsumexp(0)`` on a 0-d tensor raised NumPy's AxisError; PyTorch gives x and gradient 1."""
+    x, xt = _pair(torch, 0.18859533164008996)
+    y, yt = x.logsumexp(dim, keepdim=keepdim), xt.logsumexp(dim, keepdim=keepdim)
+    _same(y, yt)
+    (y * 2.0).backward()
+    (yt * 2.0).backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())

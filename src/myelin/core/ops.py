@@ -118,6 +118,7 @@ def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     """``log(sum(exp(x), dim))`` computed stably."""
     a = x.data
     dims = tuple(_axis(int(d), a.ndim, "logsumexp") for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
+    dims = dims if a.ndim else ()  # a 0-d tensor takes dim 0 or -1 and has no axis to reduce
     m = np.max(a, axis=dims, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     kept = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
