@@ -306,7 +306,11 @@ def test_penalties_match_torch_expressions(torch, rng):
         assert_close(p.grad, tp.grad)
 
 
-def test_pad_is_the_core_op():
-    assert F.pad is core_pad
+def test_pad_constant_mode_is_the_core_op():
+    # F.pad adds PyTorch's reflect/replicate/circular modes (nn/functional/padding.py); constant padding
+    # (any number of dimensions, negative pads crop) is the core op itself
+    x = myelin.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(F.pad(x, (2, -1, 1, 0), value=3.0).data, core_pad(x, (2, -1, 1, 0), value=3.0).data)
+    assert F.pad(x, (1, 1))._op == "pad"  # the core op's node (ONNX exports it as Pad)
     y = F.pad(myelin.ones(2, 2), (1, 1))
     assert y.shape == (2, 4)
