@@ -43,6 +43,7 @@ from typing import Any
 import numpy as np
 
 from ._extras import install_hint
+from ._plural import counted
 
 __all__ = ["render_report", "write_report"]
 
@@ -66,6 +67,7 @@ _esc = html.escape
 
 
 _MAX_JSON_BYTES = 64 * 1024 * 1024
+_MAX_MATRIX_CLASSES = 100
 
 
 def _read_json(path: Path, notes: list[str]) -> Any:
@@ -283,6 +285,10 @@ def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, A
             classes > limit("MYELIN_MAX_CLASSES"):
         return _note(f"{source}: labels must lie in [0, {limit('MYELIN_MAX_CLASSES')}) "
                      f"({hint('MYELIN_MAX_CLASSES')}); no confusion matrix drawn")
+    if classes > _MAX_MATRIX_CLASSES:  # a matrix of classes^2 cells is neither drawable nor cheap
+        pred = y_pred.argmax(axis=1) if y_pred.ndim == 2 else y_pred
+        return _note(f"{source}: {counted(len(y_true), 'sample', spec=',')}, accuracy {float(np.mean(pred == y_true)):.2%}; labels up to "
+                     f"{classes - 1:,}: more than {_MAX_MATRIX_CLASSES} classes, so no confusion matrix is drawn")
     counts = confusion_matrix(y_true, y_pred)
     names = _class_names(config, counts.shape[0])
     from . import plot
@@ -293,7 +299,7 @@ def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, A
     labels = names or [str(i) for i in range(counts.shape[0])]
     rows = [[_esc(labels[i]), _esc(f"{int(support[i]):,}"), _esc(f"{recall[i]:.1%}")] for i in range(len(labels))]
     accuracy = np.trace(counts) / max(counts.sum(), 1)
-    head = f"<p>From {_esc(source)}: {int(counts.sum()):,} samples, accuracy {accuracy:.2%}.</p>"
+    head = f"<p>From {_esc(source)}: {counted(int(counts.sum()), 'sample', spec=',')}, accuracy {accuracy:.2%}.</p>"
     table = _table(["class", "samples", "recall"], rows, {1, 2})
     if image:
         return head + image + "<details><summary>per-class recall</summary>" + table + "</details>"
@@ -332,7 +338,25 @@ def _model_section(model: Any, input_shape: Any, figures: _Figures) -> str:
         parts.append("<h3>What the first layer's neurons look for</h3>"
                      "<p>Each first-layer neuron's incoming weights as an image: red pixels excite it, "
                      "blue pixels inhibit it.</p>" + image)
+    graph = _guarded("computation graph", lambda: _graph_svg(model, input_shape)) if input_shape is not None else ""
+    if graph:
+        parts.append("<h3>The computation graph</h3><p>One forward pass on one input: each box is an operation "
+                     "with the shape of its result; green boxes are parameters.</p>" + graph)
     return "".join(parts)
+
+
+def _graph_svg(model: Any, input_shape: Any, max_boxes: int = 300) -> str:
+    """The model's forward graph on one zero input, as inline SVG (:func:`myelin.viz.graph`)."""
+    from . import viz
+    from .core.tensor import Tensor
+
+    out = model(Tensor(np.zeros((1, *tuple(input_shape)), np.float32)))
+    while isinstance(out, (tuple, list)):
+        out = out[0]
+    g = viz.graph(out, names=model, keep_grads=False)
+    if len(g) > max_boxes:
+        return _note(f"the computation graph has {len(g):,} boxes, too many to draw here")
+    return f'<div style="overflow-x:auto">{g.to_svg()}</div>'
 
 
 def _image_shape(input_shape: Any) -> tuple[int, ...] | None:

@@ -3,14 +3,16 @@
 Subcommands: ``train``, ``evaluate``, ``predict``, ``summary``, ``report``; ``myelin --help`` and
 ``myelin COMMAND --help`` list the options. Misuse (an unknown option, a missing file, a bad value
 or config) prints one line on stderr and exits with status 2, never a traceback; set
-``MYELIN_DEBUG=1`` to see the traceback instead. Ctrl-C during training stops after the current
-batch, saves the run and exits with status 130.
+``MYELIN_DEBUG=1`` to see the traceback instead. Ctrl-C (or SIGTERM) during training stops after the
+current batch, saves the run and exits with status 130 (143 for SIGTERM).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 
 from ._errors import CLIError
@@ -39,20 +41,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.error("missing command: choose one of train, evaluate, predict, summary, report, playground")
     prog = f"myelin {args.command}"
+    old_term = _terminate_as_interrupt()
     try:
         return int(_commands()[args.command](args))  # type: ignore[operator]
     except BrokenPipeError:  # the reader went away (`myelin summary ... | head`): stop quietly, as Unix tools do
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         print(f"{prog}: interrupted", file=sys.stderr)
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
     except (CLIError, ValueError, OSError, FloatingPointError, RecursionError, MemoryError) as exc:
         if os.environ.get("MYELIN_DEBUG"):
             raise
         sys.stderr.write(f"{prog}: error: {_describe(exc)}\n")
         return 2
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM outside training: handled as Ctrl-C is (exit status 143). ``fit`` has its own handler that
+    stops after the current batch and saves the run, as for Ctrl-C."""
+
+
+def _raise_terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+def _terminate_as_interrupt() -> object:
+    """Install the SIGTERM handler (main thread, SIGTERM not ignored); returns the previous one or ``None``."""
+    if not hasattr(signal, "SIGTERM") or threading.current_thread() is not threading.main_thread():
+        return None
+    old = signal.getsignal(signal.SIGTERM)
+    if old is signal.SIG_IGN:
+        return None
+    signal.signal(signal.SIGTERM, _raise_terminated)
+    return old if old is not None else signal.SIG_DFL
 
 
 def _describe(exc: BaseException) -> str:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+from ..io.limits import hint, limit
 from ._errors import CLIError
 
 __all__ = ["BUILTIN", "Data", "check_data_options", "load_data", "load_inputs", "prepare_inputs", "read_csv",
@@ -73,6 +74,10 @@ def _labels(y: np.ndarray, where: str) -> np.ndarray:
     y = y.astype(np.int64)
     if y.size and y.min() < 0:
         raise CLIError(f"{where}: expected class labels >= 0, found {int(y.min())}")
+    max_classes = limit("MYELIN_MAX_CLASSES")
+    if y.size and y.max() >= max_classes:
+        raise CLIError(f"{where}: label {int(y.max()):,} means {counted(int(y.max()) + 1, 'class', spec=',')} "
+                       f"({hint('MYELIN_MAX_CLASSES')})")
     return y
 
 
@@ -89,9 +94,15 @@ def _finish(name: str, x_tr: Any, y_tr: Any, x_te: Any, y_te: Any, classes: list
     y_tr, y_te = _labels(y_tr, name), _labels(y_te, name)
     for xs, ys, part in ((x_tr, y_tr, "training"), (x_te, y_te, "test")):
         if len(xs) != len(ys):
-            raise CLIError(f"{name}: {len(xs)} {part} inputs but {len(ys)} labels")
+            raise CLIError(f"{name}: {counted(len(xs), f'{part} input')} but {counted(len(ys), 'label')}")
     if len(x_tr) < 2:
         raise CLIError(f"{name}: expected at least 2 training samples, found {len(x_tr)}")
+    if len(x_te) < 1:
+        raise CLIError(f"{name}: the test part has no samples (x_test/y_test are empty)")
+    present = np.unique(y_tr)
+    if len(present) < 2:
+        raise CLIError(f"{name}: every training label is {_class_text(int(present[0]), classes)}: a classifier "
+                       "needs at least two classes")
     if x_tr.shape[1:] != x_te.shape[1:]:
         raise CLIError(f"{name}: training samples have shape {x_tr.shape[1:]} but test samples {x_te.shape[1:]}")
     num_classes = int(max(y_tr.max(), y_te.max() if len(y_te) else 0)) + 1
@@ -101,15 +112,19 @@ def _finish(name: str, x_tr: Any, y_tr: Any, x_te: Any, y_te: Any, classes: list
     return Data(name, kind, x_tr, y_tr, x_te, y_te, num_classes, classes, notes=notes or [])
 
 
+def _class_text(k: int, classes: list[str] | None) -> str:
+    return repr(classes[k]) if classes is not None and k < len(classes) else str(k)
+
+
 def read_npz(path: Path) -> dict[str, np.ndarray]:
-    """The arrays of an ``.npz`` file, refusing pickled objects."""
+    """The arrays of an ``.npz`` file, refusing pickled objects and decompression bombs (see :mod:`myelin.io.npz`)."""
+    from ..io.npz import NpzError
+    from ..io.npz import read_npz as read_bounded
+
     try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except ValueError as exc:
-        raise CLIError(f"{path}: unreadable npz file ({' '.join(str(exc).split())})") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise CLIError(f"{path}: not a valid npz file ({exc.__class__.__name__}: {exc})") from None
+        return read_bounded(path)
+    except NpzError as exc:
+        raise CLIError(str(exc)) from None
 
 
 def _load_npz(path: Path, seed: int) -> Data:
@@ -127,7 +142,7 @@ def _load_npz(path: Path, seed: int) -> Data:
                        f"found {sorted(arrays) or 'none'}")
     x, y = np.asarray(x), _labels(y, str(path))
     if len(x) != len(y):
-        raise CLIError(f"{path}: {len(x)} inputs but {len(y)} labels")
+        raise CLIError(f"{path}: {counted(len(x), 'input')} but {counted(len(y), 'label')}")
     if len(x) < 3:
         raise CLIError(f"{path}: expected at least 3 samples to split into train and test, found {len(x)}")
     return _finish(str(path), *_split(x, y, 0.2, seed), notes=[note])
@@ -145,12 +160,20 @@ def _label_column(path: Path, header: list[str], target: str | None, label: bool
     raise CLIError(f"{path}: no column named {target!r}; columns are {', '.join(map(repr, header))}")
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return bool(text.strip())
+
+
 def _numeric_table(path: Path, columns: int) -> np.ndarray | None:
     """All rows after the header as one float array (NumPy's fast reader), or ``None`` if any cell is not a number."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2, encoding="utf-8")
+            table = np.loadtxt(path, delimiter=",", skiprows=1, dtype=np.float64, ndmin=2, encoding="utf-8-sig")
     except (ValueError, UserWarning, UnicodeDecodeError):
         return None
     return table if table.shape[1] == columns and len(table) else None
@@ -159,11 +182,14 @@ def _numeric_table(path: Path, columns: int) -> np.ndarray | None:
 def _split_labels(path: Path, labels: list[str]) -> tuple[np.ndarray, list[str] | None]:
     """Numeric labels as class indices, or text labels as classes in sorted order (and their names)."""
     try:
-        return _labels(np.array([float(v) for v in labels]), str(path)), None
+        numbers = np.array([float(v) for v in labels])
     except ValueError:
         classes = sorted(set(labels))
+        if len(classes) > limit("MYELIN_MAX_CLASSES"):
+            raise CLIError(f"{path}: the labels name {counted(len(classes), 'class', spec=',')} ({hint('MYELIN_MAX_CLASSES')})") from None
         index = {c: k for k, c in enumerate(classes)}
         return np.array([index[v] for v in labels], dtype=np.int64), classes
+    return _labels(numbers, str(path)), None
 
 
 def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], list[str] | None]:
@@ -176,10 +202,13 @@ def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.nda
     if path.stat().st_size > MAX_CSV_BYTES:
         raise CLIError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MB")
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             header = [h.strip() for h in next(csv.reader(f), [])]
     except (csv.Error, UnicodeDecodeError) as exc:
         raise CLIError(f"{path}: unreadable CSV ({exc})") from None
+    if header and all(_is_number(h) for h in header):
+        raise CLIError(f"{path}: the first line ({', '.join(header[:4])}{', ...' if len(header) > 4 else ''}) holds only "
+                       "numbers, so it is data, not a header: add a first line of column names")
     col = _label_column(path, header, target, label)
     features = [i for i in range(len(header)) if i != col]
     names = [header[i] for i in features]
@@ -187,7 +216,7 @@ def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.nda
     if table is not None:  # every cell is a number: the fast path
         labels = table[:, col] if label else np.zeros(len(table))
         return table[:, features].astype(np.float32), (_labels(labels, str(path)) if label else labels), names, None
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         try:
             rows = [(n, r) for n, r in enumerate(csv.reader(f), start=1) if r and any(c.strip() for c in r)][1:]
         except (csv.Error, UnicodeDecodeError) as exc:
@@ -198,12 +227,14 @@ def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.nda
     labels_text: list[str] = []
     for k, (line, row) in enumerate(rows):
         if len(row) != len(header):
-            raise CLIError(f"{path}: line {line} has {len(row)} fields, the header has {len(header)}")
+            raise CLIError(f"{path}: line {line} has {counted(len(row), 'field')}, the header has {len(header)}")
         for j, i in enumerate(features):
             try:
                 xs[k, j] = float(row[i])
             except ValueError:
                 raise CLIError(f"{path}: line {line}, column {header[i]!r}: {row[i]!r} is not a number") from None
+        if label and not row[col].strip():
+            raise CLIError(f"{path}: line {line}, column {header[col]!r}: the label is empty")
         labels_text.append(row[col].strip() if label else "0")
     y, classes = _split_labels(path, labels_text)
     return xs, y, names, classes
@@ -218,8 +249,11 @@ def _load_text(path: Path, seq_len: int = 100) -> Data:
     return Data(str(path), "text", x_tr, y_tr, x_te, y_te, train.vocab_size, vocab=list(train.vocab))
 
 
-def load_data(spec: str, data_dir: str | None = None, target: str | None = None, seed: int = 0) -> Data:
-    """The data set named by ``--data``: ``digits``, ``mnist``, ``fashion-mnist``, or a ``.npz``/``.csv``/``.txt`` path."""
+def load_data(spec: str, data_dir: str | None = None, target: str | None = None, seed: int = 0,
+              download: bool = True) -> Data:
+    """The data set named by ``--data``: ``digits``, ``mnist``, ``fashion-mnist``, or a ``.npz``/``.csv``/``.txt`` path.
+
+    ``download=False``: MNIST files must already be on disk (no network access)."""
     from .. import datasets
 
     key = spec.lower().replace("_", "-")
@@ -229,7 +263,7 @@ def load_data(spec: str, data_dir: str | None = None, target: str | None = None,
     if key in ("mnist", "fashion-mnist"):
         loader = datasets.mnist if key == "mnist" else datasets.fashion_mnist
         try:
-            (x_tr, y_tr), (x_te, y_te) = loader(root=data_dir, download=True)
+            (x_tr, y_tr), (x_te, y_te) = loader(root=data_dir, download=download)
         except datasets.DatasetNotFoundError as exc:
             raise datasets.DatasetNotFoundError(str(exc).replace("pass root=<that folder>", "pass --data-dir <that folder>")) from None
         return _finish(key, x_tr, y_tr, x_te, y_te)
@@ -278,7 +312,7 @@ def load_inputs(path: Path, target: str | None = None, n_features: int | None = 
             return prepare_inputs(next(iter(arrays.values())), str(path)), None
         raise CLIError(f"{path}: expected an array named x (or x_test), found {sorted(arrays) or 'none'}")
     if suffix == ".csv":
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:
             header = next(csv.reader(f), [])
         if n_features is not None and len(header) == n_features and target is None:
             x, _, _, _ = read_csv(path, None, label=False)

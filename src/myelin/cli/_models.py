@@ -106,12 +106,12 @@ def _lstm_images(input_shape: tuple[int, ...], classes: int, dropout: float) -> 
 def _lstm_text(vocab_size: int, dropout: float) -> Any:
     from .. import nn
 
-    return nn.Sequential(
-        nn.Embedding(vocab_size, 64),
-        nn.LSTM(64, 256, batch_first=True, dropout=dropout),
-        _all_steps(),
-        nn.Linear(256, vocab_size),
-    )
+    # one LSTM layer: its own ``dropout`` (between stacked layers) would do nothing, so a Dropout layer applies it
+    layers: list[Any] = [nn.Embedding(vocab_size, 64), nn.LSTM(64, 256, batch_first=True), _all_steps()]
+    if dropout > 0:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(256, vocab_size))
+    return nn.Sequential(*layers)
 
 
 def _last_step() -> Any:

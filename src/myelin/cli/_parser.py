@@ -134,9 +134,13 @@ def build_parser() -> Parser:
                    help="fraction of the training data held out for validation (default: 0.1)")
     t.add_argument("--patience", type=positive_int, metavar="N",
                    help="stop after this many epochs without a better validation loss, keeping the best weights")
-    t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<timestamp>)")
+    t.add_argument("--out", metavar="DIR", help="run directory (default: runs/<timestamp>; for --resume: "
+                                                 "<run>-resumed next to the original run)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="allow --out to name a directory that already holds a run, replacing that run")
     t.add_argument("--resume", metavar="CHECKPOINT",
-                   help="continue a run from its checkpoint.safetensors (its settings are reused unless given)")
+                   help="continue a run from its checkpoint.safetensors (its settings are reused; the original run "
+                        "is left as it is)")
     t.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     t.add_argument("--no-report", action="store_true", help="do not write report.html")
 

@@ -13,6 +13,8 @@ import zlib
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = ["PNGError", "area_resize", "digit_input", "read_png", "to_grayscale"]
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -33,7 +35,7 @@ def _chunks(data: bytes, where: str):
         kind = data[pos + 4 : pos + 8]
         end = pos + 12 + length
         if end > len(data):
-            raise PNGError(f"{where}: truncated PNG: chunk {kind!r} claims {length} bytes")
+            raise PNGError(f"{where}: truncated PNG: chunk {kind!r} claims {counted(length, 'byte')}")
         body = data[pos + 8 : pos + 8 + length]
         (crc,) = struct.unpack(">I", data[pos + 8 + length : end])
         if zlib.crc32(kind + body) & 0xFFFFFFFF != crc:
@@ -49,7 +51,7 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int, where: str) -> np.n
     """Undo the per-row PNG filters; returns uint8 ``(height, width * bpp)``."""
     stride = width * bpp
     if len(raw) != height * (stride + 1):
-        raise PNGError(f"{where}: expected {height * (stride + 1)} bytes of image data, received {len(raw)}")
+        raise PNGError(f"{where}: expected {counted(height * (stride + 1), 'byte')} of image data, received {len(raw)}")
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
     out = np.zeros((height, stride), dtype=np.uint8)
     prev = np.zeros(stride, dtype=np.uint8)
@@ -107,7 +109,7 @@ def read_png(path: str | os.PathLike[str]) -> np.ndarray:
     for kind, body in _chunks(data, where):
         if kind == b"IHDR":
             if len(body) != 13:
-                raise PNGError(f"{where}: corrupt PNG: IHDR has {len(body)} bytes, expected 13")
+                raise PNGError(f"{where}: corrupt PNG: IHDR has {counted(len(body), 'byte')}, expected 13")
             header = struct.unpack(">IIBBBBB", body)
         elif kind == b"IDAT":
             idat.append(body)

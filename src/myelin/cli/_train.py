@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +17,10 @@ from .._extras import install_hint
 from .._plural import counted
 from ._data import Data, check_data_options, load_data
 from ._errors import CLIError
-from ._files import RUN_FACTS_KEY, json_text, read_run_config, write_json
+from ._files import RUN_FACTS_KEY, check_settings, json_text, read_run_config, write_json
 from ._models import MODELS, build_preset, preset_for
 
-__all__ = ["DEFAULTS", "cmd_train", "make_run_dir", "resolve_settings"]
+__all__ = ["DEFAULTS", "RUN_FILES", "cmd_train", "make_run_dir", "resolve_settings", "resumed_run_dir"]
 
 DEFAULTS: dict[str, Any] = {
     "data": "digits", "data_dir": None, "target": None, "model": "mlp", "epochs": None, "batch_size": None,
@@ -26,13 +30,31 @@ DEFAULTS: dict[str, Any] = {
 _LR = {"sgd": 1e-2, "adagrad": 1e-2}
 
 
-def make_run_dir(out: str | None) -> Path:
-    """``out`` (created if needed), or a new ``runs/<YYYYmmdd-HHMMSS>[-N]``."""
+#: The files a run directory holds; ``--out`` refuses a directory holding any of them unless ``--overwrite``.
+RUN_FILES = ("config.json", "metrics.json", "history.csv", "model.safetensors", "checkpoint.safetensors",
+             "checkpoint-interrupted.safetensors", "predictions.npz", "monitor.json", "curves.png", "report.html")
+
+
+def make_run_dir(out: str | None, overwrite: bool = False) -> Path:
+    """``out`` (created if needed), or a new ``runs/<YYYYmmdd-HHMMSS>[-N]``.
+
+    A directory that already holds a run is refused unless ``overwrite``; then that run's files are
+    removed first, so the new run's files never mix with the old one's.
+    """
+    from ..io.safetensors_file import clean_stale_temporaries
+
     if out is not None:
         path = Path(out).expanduser()
         if path.exists() and not path.is_dir():
             raise CLIError(f"--out {out}: exists and is not a directory")
+        held = [name for name in RUN_FILES if (path / name).exists()]
+        if held and not overwrite:
+            raise CLIError(f"--out {out}: already holds a run ({', '.join(held[:4])}); choose another directory, "
+                           "or add --overwrite to replace that run")
         path.mkdir(parents=True, exist_ok=True)
+        for name in held:
+            (path / name).unlink()
+        clean_stale_temporaries(path)
         return path
     base = Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     for n in range(1000):
@@ -45,24 +67,57 @@ def make_run_dir(out: str | None) -> Path:
     raise CLIError(f"cannot create a new run directory next to {base}")
 
 
+def resumed_run_dir(checkpoint: str) -> Path:
+    """A new directory next to the resumed run: ``<run>-resumed``, ``<run>-resumed-2``, ..."""
+    parent = Path(checkpoint).expanduser().resolve().parent
+    base = re.sub(r"-resumed(-\d+)?$", "", parent.name) or "run"
+    for n in range(1, 1000):
+        path = parent.with_name(f"{base}-resumed" if n == 1 else f"{base}-resumed-{n}")
+        if not path.exists():
+            return path
+    raise CLIError(f"cannot find a free directory name next to {parent}; give --out")
+
+
+# what a resumed run takes from its checkpoint, so a different value on the command line could not apply
+_FIXED_ON_RESUME = {
+    "model": "the model comes from the checkpoint", "dropout": "the model comes from the checkpoint",
+    "optimizer": "the optimizer state comes from the checkpoint",
+    "lr": "the optimizer state in the checkpoint holds the learning rate",
+    "batch_size": "the checkpoint counts batches of that size", "seed": "the data order depends on it",
+    "val_split": "the validation samples must stay the same", "data": "the checkpoint was trained on it",
+    "target": "the checkpoint was trained on it",
+}
+
+
 def resolve_settings(args: argparse.Namespace) -> dict[str, Any]:
-    """Defaults, then the resumed run's config.json, then the options given on the command line."""
+    """Defaults, then the resumed run's config.json, then the options given on the command line.
+
+    With ``--resume``, an option the checkpoint fixes (model, optimizer, lr...) is refused when it
+    differs from the run's: a setting is applied or refused, never recorded and ignored.
+    """
     settings = dict(DEFAULTS)
+    previous: dict[str, Any] = {}
     if args.resume:
         ckpt = Path(args.resume)
         if not ckpt.is_file():
             raise FileNotFoundError(f"--resume: no checkpoint file at {ckpt}")
-        previous = read_run_config(ckpt.parent)
-        if previous:
-            settings.update({k: v for k, v in previous.get("settings", {}).items() if k in DEFAULTS})
+        config = read_run_config(ckpt.parent)
+        if config:
+            previous = check_settings(config.get("settings", {}), str(ckpt.parent / "config.json"))
+            settings.update({k: v for k, v in previous.items() if k in DEFAULTS})
     for key in DEFAULTS:
         value = getattr(args, key, None)
-        if value is not None:
-            settings[key] = value
+        if value is None:
+            continue
+        if args.resume and key in _FIXED_ON_RESUME and (key not in previous or previous[key] != value):
+            was = f" (the run used {previous[key]!r})" if key in previous else ""
+            raise CLIError(f"--{key.replace('_', '-')} {value}: cannot change on --resume{was}: "
+                           f"{_FIXED_ON_RESUME[key]}; start a new run to change it")
+        settings[key] = value
     return settings
 
 
-def _build_model(settings: dict[str, Any], data: Data, resume: str | None) -> tuple[Any, str]:
+def _build_model(settings: dict[str, Any], data: Data, resume: str | None, dropout_given: bool = False) -> tuple[Any, str]:
     """The model and a short description of where it came from."""
     import myelin
 
@@ -70,12 +125,19 @@ def _build_model(settings: dict[str, Any], data: Data, resume: str | None) -> tu
     if resume:
         from ..io import load_checkpoint
 
-        return load_checkpoint(resume).build_model(), f"resumed from {resume}"
+        ckpt = load_checkpoint(resume)
+        if ckpt.epoch >= int(settings["epochs"]) and not ckpt.batch:
+            raise CLIError(f"--resume {resume}: the run has already trained {counted(ckpt.epoch, 'epoch')} and --epochs is "
+                           f"{settings['epochs']}: nothing to do; give --epochs above {ckpt.epoch} to train on")
+        return ckpt.build_model(), f"resumed from {resume}"
     name = str(settings["model"])
     if name.lower() in MODELS:
         return build_preset(name.lower(), data, float(settings["dropout"])), name.lower()
     if not name.lower().endswith(".toml"):
         raise CLIError(f"unknown model {name!r}: expected mlp, cnn, lstm or a .toml config file")
+    if dropout_given:
+        raise CLIError(f"--dropout applies to the built-in mlp, cnn and lstm models; {name} sets its own layers "
+                       "(add a Dropout layer to its [[layers]])")
     from ..config import build_model, load_model_config
 
     config = load_model_config(name)
@@ -122,7 +184,7 @@ def _check_model_fits(model: Any, data: Data, source: str) -> None:
         raise CLIError(f"model {source} returns a tuple; its last layer must return class scores")
     width = out.shape[-1] if out.ndim >= 2 else 1
     if data.kind != "text" and width < data.num_classes:
-        raise CLIError(f"model {source} gives {width} outputs per sample but the data has {data.num_classes} classes")
+        raise CLIError(f"model {source} gives {counted(width, 'output')} per sample but the data has {counted(data.num_classes, 'class')}")
 
 
 def _train_data(data: Data, settings: dict[str, Any]) -> Any:
@@ -161,7 +223,7 @@ def _prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Data, Any, str]:
         raise CLIError("--patience needs validation data: give --val-split greater than 0")
     if settings["val_split"] and int(len(data.x_train) * (1 - settings["val_split"])) < 1:
         raise CLIError(f"--val-split {settings['val_split']} leaves no training samples")
-    model, source = _build_model(settings, data, args.resume)
+    model, source = _build_model(settings, data, args.resume, getattr(args, "dropout", None) is not None)
     _check_model_fits(model, data, source)
     return settings, data, model, source
 
@@ -244,8 +306,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         dist.init(required=True)
         main = dist.is_main()
         args.quiet = args.quiet or not main
-    out = args.out if args.out else (str(Path(args.resume).parent) if args.resume else None)
-    run_dir = make_run_dir(out) if main else Path(out or "runs")
+    out = args.out if args.out else (str(resumed_run_dir(args.resume)) if args.resume else None)
+    if args.resume:
+        from ..io.safetensors_file import clean_stale_temporaries
+
+        original = Path(args.resume).expanduser().resolve().parent
+        if Path(out).expanduser().resolve() == original and not getattr(args, "overwrite", False):
+            raise CLIError(f"--out {out}: is the run being resumed; choose another directory (the default is "
+                           f"{resumed_run_dir(args.resume)}), or add --overwrite to replace it")
+        clean_stale_temporaries(original)
+    run_dir = make_run_dir(out, getattr(args, "overwrite", False)) if main else Path(out or "runs")
     if distributed:
         run_dir = Path(dist.broadcast_object(str(run_dir)))
     monitor = NeuronMonitor(log=lambda message: print(f"warning: {message}", file=sys.stderr)) if main else None
@@ -268,16 +338,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     history = _fit(model, data, settings, run_dir, args, monitor, distributed)
     seconds = time.perf_counter() - start
-    monitor.save(run_dir)
-    # the facts predict/evaluate need travel inside the model file too, so it works away from its run directory
-    myelin.save(model, run_dir / "model.safetensors", metadata={RUN_FACTS_KEY: json_text(facts)})
-    metrics = _results(model, data, history, seconds, settings, run_dir)
-    write_json(run_dir / "metrics.json", metrics)
-    notes = _pictures(run_dir, _history_dict(history), args)
+    with _saving():
+        # the facts predict/evaluate need travel inside the model file too, so it works away from its run directory
+        myelin.save(model, run_dir / "model.safetensors", metadata={RUN_FACTS_KEY: json_text(facts)})
+        monitor.save(run_dir)
+        metrics = _results(model, data, history, seconds, settings, run_dir)
+        write_json(run_dir / "metrics.json", metrics)
+        notes = _pictures(run_dir, _history_dict(history), args)
     if metrics["interrupted"]:
+        signum = getattr(history, "interrupt_signal", None) or signal.SIGINT
         print(f"Interrupted after {counted(metrics['epochs'], 'epoch')}; saved {run_dir}/model.safetensors. Resume with: "
               f"myelin train --resume {run_dir}/checkpoint.safetensors", file=sys.stderr)
-        return 130
+        return 128 + int(signum)
+    if metrics["stopped_early"]:
+        print(_early_stop_note(_history_dict(history), settings))
     if data.kind == "text":
         print(f"test loss {metrics['test_loss']:.4f} nats/char after {counted(metrics['epochs'], 'epoch')} ({seconds:.1f} s)")
     else:
@@ -287,6 +361,47 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(note)
     print(f"run saved to {run_dir}")
     return 0
+
+
+@contextmanager
+def _saving(grace: float = 1.0) -> Iterator[None]:
+    """While the run's files are written after ``fit``: a Ctrl-C or SIGTERM in the first ``grace`` seconds (the
+    rest of a double press that already stopped training) is ignored, a later one interrupts as usual."""
+    import threading
+
+    from . import Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    start = time.monotonic()
+
+    def handler(signum: int, frame: Any) -> None:
+        if time.monotonic() - start >= grace:
+            raise Terminated if signum == getattr(signal, "SIGTERM", None) else KeyboardInterrupt
+
+    sigs = [s for s in (signal.SIGINT, getattr(signal, "SIGTERM", None)) if s is not None]
+    old = {s: signal.getsignal(s) for s in sigs}
+    for s in sigs:
+        if old[s] is not signal.SIG_IGN:
+            signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        for s in sigs:
+            signal.signal(s, old[s] if old[s] is not None else signal.SIG_DFL)
+
+
+def _early_stop_note(history: dict[str, list[Any]], settings: dict[str, Any]) -> str:
+    """One line saying that early stopping ended the run and which epoch's weights were kept."""
+    values = [(i, v) for i, v in enumerate(history.get("val_loss") or []) if isinstance(v, (int, float))]
+    epochs = len(history.get("loss") or [])
+    text = (f"stopped early after {epochs} of {counted(settings['epochs'], 'epoch')}: val_loss did not improve "
+            f"for {counted(settings['patience'], 'epoch')}")
+    if values:
+        best, value = min(values, key=lambda iv: iv[1])
+        text += f"; kept the weights of epoch {best + 1} (val_loss {value:.4f})"
+    return text
 
 
 def _pictures(run_dir: Path, history: dict[str, list[Any]], args: argparse.Namespace) -> list[str]:

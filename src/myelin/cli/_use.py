@@ -24,6 +24,11 @@ def _forward(model: Any, x: np.ndarray) -> Any:
 
 
 def _fits(model: Any, shape: tuple[int, ...]) -> bool:
+    from ..io.forward_budget import forward_bytes
+    from ..io.limits import limit
+
+    if forward_bytes(model, shape) > limit("MYELIN_MAX_FORWARD_BYTES"):
+        return False  # never run a guess that would allocate more than the budget
     try:
         out = _forward(model, np.zeros((1, *shape), dtype=np.float32))
     except (ValueError, TypeError, IndexError):
@@ -38,8 +43,11 @@ def _modules(model: Any) -> list[Any]:
 
 def infer_input_shape(model: Any, run: dict[str, Any]) -> tuple[int, ...]:
     """One sample's shape: from the run's ``config.json``, else guessed from the first layers and checked."""
+    from ..io.forward_budget import check_forward_budget
+
     shape = run.get("input_shape")
     if isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape):
+        check_forward_budget(model, tuple(shape), "the model file")
         return tuple(shape)
     candidates: list[tuple[int, ...]] = []
     for module in _modules(model):
@@ -107,11 +115,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     model, path, run = load_model_file(args.model)
     settings = run.get("settings", {}) if isinstance(run.get("settings"), dict) else {}
-    spec = args.data or settings.get("data") or "digits"
-    data = load_data(spec, args.data_dir or settings.get("data_dir"), args.target or settings.get("target"),
-                     int(settings.get("seed", 0) or 0))
+    spec = args.data or _stored_data(settings, path)
+    # only the command line points at files or starts downloads: a model file names no path
+    data = load_data(spec, args.data_dir, args.target or settings.get("target"), int(settings.get("seed", 0) or 0),
+                     download=args.data is not None)
     check_data_options(spec, args.data_dir, args.target)
     x = data.x_test if data.kind == "text" else _test_inputs(data.x_test, model, run, _data_source(args, settings, spec))
+    batch_size = args.batch_size
+    if data.kind != "text":
+        from ..io.forward_budget import safe_batch_size
+
+        batch_size = safe_batch_size(model, tuple(x.shape[1:]), args.batch_size, str(path))
     if data.kind == "text":
         from ._train import _text_loss
 
@@ -119,12 +133,25 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"test loss {result['loss']:.4f} nats/char on {counted(len(x), 'window')} of {data.name}")
         return 0
     try:
-        result = myelin.evaluate(model, (x, data.y_test), loss="cross_entropy", batch_size=args.batch_size)
+        result = myelin.evaluate(model, (x, data.y_test), loss="cross_entropy", batch_size=batch_size)
     except IndexError as exc:
         raise CLIError(f"{spec} does not fit {path}: {' '.join(str(exc).split())}") from None
     print(f"test accuracy {100 * result['accuracy']:.2f}% (test loss {result['loss']:.4f}) on "
           f"{counted(len(x), 'sample')} of {data.name}")
     return 0
+
+
+def _stored_data(settings: dict[str, Any], path: Path) -> str:
+    """The data set a run was trained on, when it is a built-in name; a file must come from ``--data``."""
+    from ._data import BUILTIN
+
+    stored = settings.get("data")
+    if stored is None:
+        return "digits"
+    if isinstance(stored, str) and stored.lower().replace("_", "-") in BUILTIN:
+        return stored
+    raise CLIError(f"{path} was trained on the file {stored!r:.80}: give the data with --data (a model file never "
+                   "chooses which files are read)")
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
@@ -155,7 +182,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     else:
         x, labels = load_inputs(inp, args.target, n_features=int(np.prod(shape)))
         x = _conform(x, shape, str(inp))
-    probs = _softmax(np.asarray(myelin.predict(model, x), dtype=np.float64).reshape(len(x), -1))
+    from ..io.forward_budget import safe_batch_size
+
+    batch_size = safe_batch_size(model, tuple(x.shape[1:]), 256, args.model)
+    scores = np.asarray(myelin.predict(model, x, batch_size=batch_size), dtype=np.float64).reshape(len(x), -1)
+    bad = ~np.isfinite(scores).all(axis=1)
+    if bad.any():
+        raise CLIError(f"the model gives NaN or infinite scores for {int(bad.sum())} of {counted(len(x), 'sample')} (first: "
+                       f"sample {int(np.argmax(bad))}); no prediction is reported (check its weights and the inputs)")
+    probs = _softmax(scores)
     pred = probs.argmax(axis=1)
     if len(x) == 1:
         k = int(pred[0])
@@ -200,8 +235,16 @@ def cmd_summary(args: argparse.Namespace) -> int:
     given = shape is not None
     first = next((m for m in _modules(model) if type(m).__name__ != "Sequential"), None)
     dtype = "int64" if run.get("data_kind") == "text" or type(first).__name__ == "Embedding" else None
+    if given:
+        from ..io.forward_budget import check_forward_budget
+
+        check_forward_budget(model, shape, str(path))
+    from ..io import ModelFileError
+
     try:
         result = summary(model, shape if given else infer_input_shape(model, run), dtype=dtype)
+    except ModelFileError:
+        raise  # e.g. the forward pass would exceed its memory budget: say so, do not guess on
     except (CLIError, RuntimeError, ValueError) as exc:
         if given:
             raise CLIError(f"--input-shape {args.input_shape}: {' '.join(str(exc).split())}") from None
@@ -212,9 +255,14 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Write ``report.html`` for a run directory through ``myelin.report.write_report``."""
+    from ._train import RUN_FILES
+
     run_dir = Path(args.run_dir).expanduser()
     if not run_dir.is_dir():
         raise FileNotFoundError(f"no run directory at {run_dir}")
+    if not any((run_dir / name).is_file() for name in RUN_FILES if name != "report.html"):
+        raise CLIError(f"{run_dir} is not a run directory: it holds none of {', '.join(RUN_FILES[:5])} "
+                       "(written by 'myelin train')")
     from ..report import write_report
 
     out = write_report(run_dir)

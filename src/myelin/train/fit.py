@@ -11,11 +11,14 @@ import math
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+from ..nn.utils.penalty import penalized_parameters
 from .callbacks import CallbackList, ModelCheckpoint
 from .evaluate import (
     DEFAULT_METRICS,
@@ -38,6 +41,8 @@ __all__ = ["TrainingDivergedError", "evaluate", "fit", "predict"]
 _OPTIMIZERS = {"sgd": ("SGD", 1e-2), "adam": ("Adam", 1e-3), "adamw": ("AdamW", 1e-3),
                "rmsprop": ("RMSprop", 1e-3), "adagrad": ("Adagrad", 1e-2)}
 _PER_BATCH_SCHEDULERS = {"OneCycleLR", "CyclicLR"}
+#: An epoch's running loss this many times above the run's first batch loss stops training as diverged.
+DIVERGED_FACTOR = 1000.0
 
 
 class TrainingDivergedError(FloatingPointError):
@@ -85,31 +90,42 @@ def _check_args(epochs: Any, batch_size: Any, validation_split: Any, l1: Any, l2
 
 
 class _Interrupt:
-    """A SIGINT handler for the duration of ``fit`` (main thread only): the first Ctrl-C sets a flag,
-    the second raises ``KeyboardInterrupt`` at once."""
+    """SIGINT and SIGTERM handlers for the duration of ``fit`` (main thread only): the first signal sets
+    a flag (training stops after the current batch and saves); another one at least ``force_after``
+    seconds later raises ``KeyboardInterrupt`` at once (a double press of Ctrl-C counts once)."""
+
+    force_after = 1.0
 
     def __init__(self) -> None:
         self.flag = False
-        self._installed = False
-        self._old: Any = None
+        self.signum: int | None = None
+        self._first = 0.0
+        self._old: dict[int, Any] = {}
 
     def _handler(self, signum: int, frame: Any) -> None:
         if self.flag:
-            raise KeyboardInterrupt
-        self.flag = True
+            if time.monotonic() - self._first >= self.force_after:
+                raise KeyboardInterrupt
+            return
+        self.flag, self.signum, self._first = True, signum, time.monotonic()
 
     def __enter__(self) -> None:
-        if threading.current_thread() is threading.main_thread():
-            old = signal.getsignal(signal.SIGINT)
+        if threading.current_thread() is not threading.main_thread():
+            return
+        for sig in (signal.SIGINT, getattr(signal, "SIGTERM", None)):
+            if sig is None:
+                continue
+            old = signal.getsignal(sig)
             if old is not signal.SIG_IGN:
-                self._old = old
-                signal.signal(signal.SIGINT, self._handler)
-                self._installed = True
+                self._old[sig] = old
+                signal.signal(sig, self._handler)
 
     def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._old if self._old is not None else signal.default_int_handler)
-            self._installed = False
+        for sig, old in self._old.items():
+            if old is None:
+                old = signal.default_int_handler if sig == signal.SIGINT else signal.SIG_DFL
+            signal.signal(sig, old)
+        self._old = {}
 
 
 def _add_penalty_grads(params: list[Any], l1: float, l2: float) -> None:
@@ -123,7 +139,19 @@ def _add_penalty_grads(params: list[Any], l1: float, l2: float) -> None:
         if p.grad is None:
             p.grad = extra.astype(w.dtype, copy=False)
         else:
-            p.grad += extra
+            p.grad.data += extra
+
+
+def _penalty_value(params: list[Any], l1: float, l2: float) -> float:
+    """``l1 * sum|w| + l2 * sum w**2`` over ``params`` (the History's ``penalty``, after each epoch)."""
+    total = 0.0
+    for p in params:
+        w = p.data.reshape(-1).astype(np.float64)
+        if l1:
+            total += l1 * float(np.abs(w).sum())
+        if l2:
+            total += l2 * float(np.dot(w, w))
+    return total
 
 
 class _Trainer:
@@ -138,7 +166,7 @@ class _Trainer:
         self.l1, self.l2, self.clip = float(l1), float(l2), clip
         self.per_batch = scheduler is not None and _per_batch(scheduler)
         self.params = list(model.parameters())
-        self.penalized = [p for p in self.params if p.data.ndim >= 2 and p.requires_grad] if (l1 or l2) else []
+        self.penalized = [p for _, p in penalized_parameters(model)] if (l1 or l2) else []
         self.history = History()
         self.callbacks = CallbackList([self.history])
         self.interrupt = _Interrupt()
@@ -149,6 +177,8 @@ class _Trainer:
         self.epoch_rng_state: dict[str, Any] | None = None
         self.loss_sum, self.count, self.epoch_start = 0.0, 0, 0.0
         self._resume_partial: tuple[int, dict[str, Any], dict[str, Any] | None] | None = None
+        self.start_loss: float | None = None  # the first finite batch loss of this fit call
+        self._recent: deque[float] = deque(maxlen=5)
         self.dist: Any = None  # the myelin.distributed module when fit(distributed=True)
 
     # checkpoints -------------------------------------------------------------------------------
@@ -192,7 +222,7 @@ class _Trainer:
         if ckpt.batch:
             if ckpt.partial is None:
                 raise ModelFileError(
-                    f"{ckpt.source}: checkpoint is {ckpt.batch} batches into an epoch but has no partial state"
+                    f"{ckpt.source}: checkpoint is {counted(ckpt.batch, 'batch')} into an epoch but has no partial state"
                 )
             check_rng_state(ckpt.partial.get("epoch_rng_state"), ckpt.source)
             ranks = self.dist.world_size() if self.dist is not None else 1
@@ -218,7 +248,7 @@ class _Trainer:
                 m.load_state(partial["metrics"][m.name])
             return float(partial["elapsed"])
         except StopIteration:
-            raise ModelFileError(f"checkpoint: {skip} batches done exceeds the epoch's length") from None
+            raise ModelFileError(f"checkpoint: {counted(skip, 'batch')} done exceeds the epoch's length") from None
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ModelFileError(f"checkpoint: bad partial-epoch state: {type(exc).__name__}: {exc}") from None
 
@@ -276,6 +306,10 @@ class _Trainer:
         out = self.model(x)
         loss = self.loss_fn(out, y)
         value = loss_value(loss)
+        if math.isfinite(value):
+            if self.start_loss is None:
+                self.start_loss = value
+            self._check_far_above_start(value, epoch, b)
         if not math.isfinite(value):
             lr = self.optimizer.param_groups[0]["lr"]
             raise TrainingDivergedError(
@@ -302,8 +336,43 @@ class _Trainer:
             m.update(out_np, y_np)
         return value, len(y_np)
 
+    def _check_far_above_start(self, value: float, epoch: int, b: int) -> None:
+        """Raise :class:`TrainingDivergedError` when the mean loss of the last batches is ``DIVERGED_FACTOR``
+        times the first batch's (a finite loss can diverge too: lr=1e6 reaches 1e12 without a NaN)."""
+        start = self.start_loss
+        if start is None or start <= 0:
+            return
+        self._recent.append(value)
+        running = sum(self._recent) / len(self._recent)  # over a few batches: one odd batch is no divergence
+        if running <= DIVERGED_FACTOR * max(start, 1e-3):
+            return
+        lr = self.optimizer.param_groups[0]["lr"]
+        raise TrainingDivergedError(
+            f"fit: the loss rose from {start:.4g} to {running:.4g} (over {DIVERGED_FACTOR:g} times its start) by "
+            f"epoch {epoch + 1}, batch {b + 1} (lr={lr:g}): training diverged. Try a lower learning rate "
+            f"(e.g. lr={lr / 10:g}) or clip_grad_norm=1.0. Checkpoints already written are intact.",
+            epoch + 1, b + 1,
+        )
+
+    def _check_optimizer_state(self, epoch: int) -> None:
+        """The optimizer's running statistics must stay finite: an overflow there (e.g. ``l2=1e30``) stops
+        every update while the loss looks fine."""
+        state = getattr(self.optimizer, "state", None)
+        if not isinstance(state, dict):
+            return
+        for values in state.values():
+            for name, value in (values.items() if isinstance(values, dict) else ()):
+                if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+                    raise TrainingDivergedError(
+                        f"fit: the optimizer's {name!r} overflowed to infinity or NaN during epoch {epoch + 1}, so the "
+                        f"weights stopped changing (l1={self.l1:g}, l2={self.l2:g}, lr="
+                        f"{self.optimizer.param_groups[0]['lr']:g}): training diverged. Use smaller penalties or a "
+                        "lower learning rate.", epoch + 1, self.batch,
+                    )
+
     def _end_epoch(self, epoch: int) -> None:
         self.in_epoch = False
+        self._check_optimizer_state(epoch)
         if not all(np.isfinite(p.data).all() for p in self.params):
             raise TrainingDivergedError(
                 f"fit: the weights became NaN or infinite during epoch {epoch + 1} (by batch {self.batch}) although "
@@ -313,6 +382,8 @@ class _Trainer:
         if self.dist is not None:  # loss and metrics over every rank's samples
             self.loss_sum, self.count = self.dist.reduce_metrics(self.metrics, self.loss_sum, self.count)
         logs: dict[str, Any] = {"loss": self.loss_sum / self.count if self.count else float("nan")}
+        if self.penalized:
+            logs["penalty"] = _penalty_value(self.penalized, self.l1, self.l2)
         logs.update({m.name: m.result() for m in self.metrics})
         if self.val_loader is not None:
             val = run_eval(self.model, self.val_loader, self.loss_fn, self.val_metrics)
@@ -371,11 +442,13 @@ def fit(
         metrics: names (spelled any way: ``"acc"``, ``"Accuracy"``...) or callables; History keys are
             fixed: ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, ``lr``, ``epoch_time``
             (+ ``mae``/``mse``). The default accuracy is dropped for regression losses (mse, mae, huber).
-        l1, l2: penalties ``l1 * sum|w| + l2 * sum w**2`` on the WEIGHTS only: parameters with 2 or more
-            dimensions (Linear/Conv/RNN weights, embeddings), not biases nor normalisation scales, as
-            Keras's kernel regularizers (for decay of every parameter use the optimizer's
-            ``weight_decay``). Their gradients are added to ``.grad``; ``loss`` in the History is the
-            data loss alone, comparable with ``val_loss``.
+        l1, l2: penalties ``l1 * sum|w| + l2 * sum w**2`` on the WEIGHTS only, chosen by role
+            (``nn.utils.penalized_parameters``): every layer's weights whatever their shape (a
+            ``Neuron``'s 1-D weights included; Linear/Conv/RNN/attention weights, embeddings), never
+            biases nor normalisation scales and shifts nor PReLU slopes, as Keras's kernel
+            regularizers (for decay of every parameter use the optimizer's ``weight_decay``). Their
+            gradients are added to ``.grad``; ``loss`` in the History is the data loss alone,
+            comparable with ``val_loss``, and ``penalty`` the penalty's value after each epoch.
         clip_grad_norm: clip the global gradient norm to this value before each step.
         scheduler: an LR scheduler stepped once per epoch (ReduceLROnPlateau with ``val_loss``, or
             ``loss`` without validation), or per batch for OneCycleLR/CyclicLR (or any scheduler
@@ -411,6 +484,10 @@ def fit(
             raise ValueError("fit: give validation_data or validation_split, not both")
         train_data, validation_data = split_last(train_data, float(validation_split))
     loader = make_loader(train_data, batch_size, shuffle, seed, "fit")
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        n = len(loader.dataset) if hasattr(loader, "dataset") and hasattr(loader.dataset, "__len__") else 0
+        raise ValueError(f"fit: the training data gives no batch ({counted(n, 'sample')}, batch_size {batch_size}); "
+                         "expected at least one sample")
     dist = None
     if distributed:
         from .. import distributed as dist
@@ -451,6 +528,7 @@ def fit(
             model.train(was_training)
         if trainer.interrupt.flag:
             history.interrupted = True
+            history.interrupt_signal = trainer.interrupt.signum  # SIGINT or SIGTERM
             epoch = trainer.epochs_done if trainer.in_epoch else max(trainer.epochs_done - 1, 0)
             written = [cb.save_interrupted(epoch) for cb in cbs.of_type(ModelCheckpoint)]
             where = f"; checkpoint written to {', '.join(written)}" if written else ""
