@@ -383,3 +383,95 @@ def test_fuzz_mutated_json_long(workdir, model_bytes, checkpoint_bytes, data):
 @given(data=st.data())
 def test_fuzz_random_bytes_long(workdir, data):
     _fuzz_random(workdir, data)
+
+
+# ------------------------------------------------------------------------------------------ resource bounds (issue 17)
+
+
+def test_a_fifo_is_refused_at_once_not_waited_on(workdir):
+    import os
+    import threading
+
+    fifo = workdir / "pipe.safetensors"
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no FIFOs on this platform")
+    os.mkfifo(fifo)
+    errors: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            myelin.load(fifo)
+        except BaseException as exc:  # noqa: BLE001 - recorded for the assertion
+            errors.append(exc)
+
+    thread = threading.Thread(target=load, daemon=True)
+    thread.start()
+    thread.join(5)
+    if thread.is_alive():  # unblock the reader before failing
+        with open(fifo, "wb"):
+            pass
+        pytest.fail("myelin.load blocked on a FIFO")
+    assert isinstance(errors[0], ModelFileError) and "FIFO, not a regular file" in str(errors[0])
+    with pytest.raises(ModelFileError, match="directory, not a regular file"):
+        myelin.load(workdir)
+
+
+def test_a_header_of_a_million_empty_tensors_is_refused_before_parsing(workdir):
+    entry = b'"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}'
+    header = b"{" + b",".join(entry % i for i in range(1_000_000)) + b"}"
+    path = _write(workdir, struct.pack("<Q", len(header)) + header)
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="more than 100,000 tensors.*MYELIN_MAX_TENSORS"):
+        myelin.load(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_the_tensor_limit_can_be_raised(workdir, monkeypatch):
+    tensors = {f"t{i}": np.zeros(0, np.float32) for i in range(30)}
+    path = workdir / "many.safetensors"
+    myelin.save_weights(tensors, path)
+    monkeypatch.setenv("MYELIN_MAX_TENSORS", "10")
+    with pytest.raises(ModelFileError, match="limit 10; set MYELIN_MAX_TENSORS"):
+        myelin.load_weights(path)
+    monkeypatch.setenv("MYELIN_MAX_TENSORS", "100")
+    assert len(myelin.load_weights(path)) == 30
+
+
+def test_a_sparse_file_of_gigabytes_is_refused_without_reading_it(workdir):
+    header = json.dumps({"w": {"dtype": "F32", "shape": [3 * 2**28], "data_offsets": [0, 3 * 2**30]}}).encode()
+    header += b" " * (-len(header) % 8)
+    path = workdir / "sparse.safetensors"
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(header)) + header)
+        f.truncate(8 + len(header) + 3 * 2**30)  # a hole: 3 GiB that take no disk
+    if path.stat().st_blocks * 512 > 2**20:
+        path.unlink()
+        pytest.skip("this filesystem does not make sparse files")
+    start = time.perf_counter()
+    try:
+        with pytest.raises(ModelFileError, match="sparse file"):
+            myelin.load_weights(path)
+    finally:
+        path.unlink()
+    assert time.perf_counter() - start < 2.0
+
+
+def test_stale_temporaries_of_one_file_are_cleaned_by_its_next_write(workdir):
+    import os
+
+    from myelin.io import atomic_write
+
+    target = workdir / "ck.safetensors"
+    stale = workdir / f".ck.safetensors.{2**22 + 99991}.q1w2e3r4.tmp"
+    other = workdir / f".other.bin.{2**22 + 99991}.q1w2e3r4.tmp"
+    stale.write_bytes(b"old")
+    other.write_bytes(b"old")
+    try:
+        os.kill(2**22 + 99991, 0)
+        pytest.skip("the made-up pid runs here")
+    except ProcessLookupError:
+        pass
+    with atomic_write(target) as f:
+        f.write(b"new")
+    assert target.read_bytes() == b"new" and not stale.exists() and other.exists()
+    other.unlink()

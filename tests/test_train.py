@@ -386,3 +386,98 @@ def test_progress_bar_on_a_tty():
     assert Progress(True, stream=_Stream(tty=False)).mode == "line"
     with pytest.raises(ValueError, match="verbose"):
         Progress(3)
+
+
+# ------------------------------------------------------------------------ issue 17: what fit says instead of failing silently
+
+
+def test_a_finite_loss_far_above_its_start_is_divergence():
+    x, y = _blobs()
+    model = _net(dropout=0.0)
+    with pytest.raises(TrainingDivergedError, match=r"rose from .* \(over 1000 times its start\)") as info:
+        myelin.fit(model, (x, y), loss="cross_entropy", optimizer=optim.SGD(model.parameters(), lr=1e6), epochs=3,
+                   verbose=0)
+    assert info.value.epoch == 1
+
+
+def test_an_optimizer_state_that_overflowed_is_divergence():
+    x, y = _blobs()
+    model = _net(dropout=0.0)
+    with np.errstate(over="ignore", invalid="ignore"), pytest.raises(TrainingDivergedError,
+                                                                      match="overflowed .* weights stopped changing"):
+        myelin.fit(model, (x, y), loss="cross_entropy", optimizer="adam", epochs=2, l2=1e30, verbose=0)
+
+
+def test_an_ordinary_run_is_not_called_divergent():
+    x, y = _blobs()
+    history = myelin.fit(_net(), (x, y), loss="cross_entropy", optimizer="adam", epochs=5, verbose=0)
+    assert len(history) == 5
+
+
+def test_fit_on_no_rows_is_an_error_not_nan():
+    x, y = _blobs()
+    with pytest.raises(ValueError, match="gives no batch"):
+        myelin.fit(_net(), (x[:0], y[:0]), loss="cross_entropy", optimizer="adam", epochs=1, verbose=0)
+
+
+def test_evaluate_refuses_nan_outputs_and_empty_data():
+    x, y = _blobs()
+    x[5, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite values for samples 0-"):
+        myelin.evaluate(_net(), (x, y), loss="cross_entropy")
+    with pytest.raises(ValueError, match="no samples"):
+        myelin.evaluate(_net(), (x[:0], y[:0]), loss="cross_entropy")
+
+
+@POSIX_ONLY
+def test_sigterm_stops_fit_like_ctrl_c_and_a_quick_second_signal_counts_once():
+    x, y = _blobs(600)
+    model = _net()
+
+    def kill(batch, logs):
+        if batch == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGTERM)  # within a second: no forced exit
+
+    history = myelin.fit(model, (x, y), loss="cross_entropy", optimizer="adam", epochs=3, batch_size=16, verbose=0,
+                         callbacks=[LambdaCallback(on_batch_end=kill)])
+    assert history.interrupted and history.interrupt_signal == signal.SIGTERM
+    assert signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None) or callable(signal.getsignal(signal.SIGTERM))
+
+
+def test_line_progress_prints_during_a_long_epoch():
+    from myelin.train.progress import Progress
+
+    stream = io.StringIO()
+    progress = Progress(2, epochs=3, stream=stream, interval=0.0)
+    progress.epoch_begin(0, 4)
+    for k in range(4):
+        progress.batch_end(1.0 / (k + 1))
+    progress.epoch_end(0, {"loss": 0.5})
+    lines = stream.getvalue().splitlines()
+    assert lines[0].startswith("Epoch 1/3 - batch 1/4 - loss: 1.0000") and len(lines) == 5
+    quiet = io.StringIO()
+    progress = Progress(2, epochs=1, stream=quiet)  # default interval: no line for a quick epoch
+    progress.epoch_begin(0, 2)
+    progress.batch_end(1.0)
+    assert quiet.getvalue() == ""
+
+
+def test_a_bad_callback_state_in_a_checkpoint_is_a_model_file_error(tmp_path):
+    from myelin.io import ModelFileError, save_checkpoint
+    from myelin.train import EarlyStopping
+
+    x, y = _blobs()
+    model = _net()
+    opt = optim.Adam(model.parameters())
+    path = tmp_path / "c.safetensors"
+    for state, message in (({"wait": 0, "best": 1.0, "best_epoch": 0, "stopped_epoch": None, "best_weights": "x"},
+                            "best_weights must map names to arrays"),
+                           ({"wait": -1, "best": 1.0, "best_epoch": 0, "stopped_epoch": None, "best_weights": None},
+                            "wait must be an int >= 0"),
+                           ({"wait": 0}, "lacks")):
+        save_checkpoint(path, model, optimizer=opt, epoch=1, history={"loss": [1.0]},
+                        callbacks=[{"type": "EarlyStopping", "state": state}])
+        with pytest.raises(ModelFileError, match=message):
+            myelin.fit(model, (x, y), loss="cross_entropy", optimizer=opt, epochs=2, verbose=0, resume_from=path,
+                       callbacks=[EarlyStopping(monitor="loss", restore_best_weights=True)])

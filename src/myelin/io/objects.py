@@ -128,6 +128,8 @@ def _check_pickle(path: PathLike) -> None:
     starts like a zip archive or a pickle (``0x80`` and a protocol number), is PyTorch's.
     """
     source = os.fspath(path)
+    if not os.path.isfile(source):
+        return  # a FIFO, device or directory: the safetensors reader refuses it without opening it blocking
     try:
         with open(source, "rb") as f:
             head = f.read(9)
