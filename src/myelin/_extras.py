@@ -11,7 +11,7 @@ __all__ = ["EXTRAS", "install_hint"]
 
 #: extra -> the packages it installs (pyproject.toml's ``[project.optional-dependencies]``)
 EXTRAS = {"plot": "matplotlib", "onnx": "onnx, onnxruntime", "sklearn": "scikit-learn", "mpi": "mpi4py",
-          "playground": "starlette, uvicorn"}
+          "playground": "starlette, uvicorn", "image": "Pillow"}
 
 
 def install_hint(extra: str) -> str:

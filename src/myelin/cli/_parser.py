@@ -154,7 +154,8 @@ def build_parser() -> Parser:
                        description="Classify a PNG image of a digit (any size; dark-on-light is inverted), or "
                                    "the samples of an .npz (array x) or .csv file.")
     p.add_argument("model", metavar="MODEL", help="a model file (model.safetensors) or a run directory")
-    p.add_argument("input", metavar="INPUT", help="a .png, .npz or .csv file")
+    p.add_argument("input", metavar="INPUT", help="an image (.png; .jpg, .bmp, .gif, .webp, .tif with Pillow), "
+                                                  "an .npz or a .csv file")
     p.add_argument("--target", metavar="NAME", help="label column of a CSV input (reported as accuracy)")
     p.add_argument("--top", type=positive_int, metavar="K",
                    help="classes shown per sample (default: 3; for one sample with at most 20 classes: all)")

@@ -1,8 +1,13 @@
-"""A small, safe PNG reader (pure Python + zlib + NumPy) and the digit preprocessing for ``myelin predict``.
+"""Images for ``myelin predict``: Pillow when installed, else a small, safe PNG reader; the digit preprocessing.
 
-Reads 8-bit, non-interlaced PNGs of colour types grayscale (0), RGB (2), grayscale+alpha (4) and
-RGBA (6). Every chunk's CRC is checked, the image size is bounded, and the decompressed size is
-capped before it is allocated, so a hostile file can neither run code nor exhaust memory.
+:func:`read_image` reads any format Pillow knows (PNG of every kind, JPEG, BMP, GIF, WebP, TIFF)
+when Pillow is installed (the ``image`` extra), with the same bounds on size; without it, PNG
+files go through :func:`read_png` and other formats get one line saying how to install Pillow.
+
+:func:`read_png` (pure Python + zlib + NumPy) reads 8-bit, non-interlaced PNGs of colour types
+grayscale (0), RGB (2), grayscale+alpha (4) and RGBA (6). Every chunk's CRC is checked, the image
+size is bounded, and the decompressed size is capped before it is allocated, so a hostile file can
+neither run code nor exhaust memory.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ import numpy as np
 
 from .._plural import counted
 
-__all__ = ["PNGError", "area_resize", "digit_input", "read_png", "to_grayscale"]
+__all__ = ["IMAGE_SUFFIXES", "PNGError", "area_resize", "digit_input", "read_image", "read_png", "to_grayscale"]
+
+#: File name endings ``myelin predict`` treats as images.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
@@ -137,6 +145,86 @@ def read_png(path: str | os.PathLike[str]) -> np.ndarray:
     except zlib.error as exc:
         raise PNGError(f"{where}: corrupt PNG image data: {exc}") from exc
     return _unfilter(raw, width, height, bpp, where).reshape(height, width, bpp)
+
+
+def _pillow() -> object | None:
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    return Image
+
+
+def _pillow_hint() -> str:
+    from .._extras import install_hint
+
+    return f"install Pillow to read it: {install_hint('image')}"
+
+
+def read_image(path: str | os.PathLike[str]) -> np.ndarray:
+    """Decode an image file to uint8 ``(height, width, channels)`` (1-4 channels); Pillow if installed.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        PNGError: not an image, corrupt, too large, or (without Pillow) a kind the PNG reader does not read;
+            the message then says how to install Pillow.
+    """
+    where = os.fspath(path)
+    if not os.path.isfile(where):
+        raise FileNotFoundError(f"no image file at {where}")
+    if os.path.getsize(where) > MAX_FILE_BYTES:
+        raise PNGError(f"{where}: file larger than {MAX_FILE_BYTES >> 20} MB")
+    image_module = _pillow()
+    if image_module is None:
+        with open(where, "rb") as f:
+            is_png = f.read(len(_SIGNATURE)) == _SIGNATURE
+        if not is_png:
+            raise PNGError(f"{where}: not a PNG file, and only PNGs are read without Pillow; {_pillow_hint()}")
+        try:
+            return read_png(where)
+        except PNGError as exc:
+            if "not supported" in str(exc):
+                raise PNGError(f"{exc}; {_pillow_hint()}") from None
+            raise
+    return _read_with_pillow(image_module, where)
+
+
+def _read_with_pillow(image_module: object, where: str) -> np.ndarray:
+    import warnings
+
+    Image = image_module
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)  # type: ignore[attr-defined]
+            with Image.open(where) as img:  # type: ignore[attr-defined]
+                width, height = img.size
+                if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+                    raise PNGError(f"{where}: image of {width}x{height} pixels is too large (at most {MAX_SIDE} per "
+                                   f"side and {MAX_PIXELS // 1_000_000} million pixels); scale it down first")
+                img.draft("L", (width, height))  # JPEG: decode no larger than needed
+                return _pillow_array(img)
+    except PNGError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any decoding failure is the file's
+        raise PNGError(f"{where}: not an image Pillow can read ({type(exc).__name__}: {exc})") from None
+
+
+def _pillow_array(img: object) -> np.ndarray:
+    """A Pillow image as uint8 ``(H, W, C)``: palettes expanded, 1-bit and 16-bit scaled to 8 bits."""
+    mode = img.mode  # type: ignore[attr-defined]
+    if mode == "P":
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB")  # type: ignore[attr-defined]
+    elif mode in ("1", "L", "LA", "RGB", "RGBA"):
+        img = img.convert("L") if mode == "1" else img  # type: ignore[attr-defined]
+    elif mode.startswith(("I", "F")):  # 16/32-bit integers or floats: scale the range to 0-255
+        arr = np.asarray(img, dtype=np.float64)
+        low, high = float(arr.min()), float(arr.max())
+        scale = 255.0 / (high - low) if high > low else 0.0
+        return ((arr - low) * scale).round().astype(np.uint8)[..., None]
+    else:  # CMYK, YCbCr, LAB, HSV...
+        img = img.convert("RGB")  # type: ignore[attr-defined]
+    arr = np.asarray(img, dtype=np.uint8)
+    return arr[..., None] if arr.ndim == 2 else arr
 
 
 def to_grayscale(image: np.ndarray) -> np.ndarray:

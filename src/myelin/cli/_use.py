@@ -158,7 +158,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     """Classify a PNG image or the samples of an .npz/.csv file; print classes and probabilities."""
     import myelin
 
-    from ._png import digit_input, read_png
+    from ._png import IMAGE_SUFFIXES, digit_input, read_image
 
     model, _, run = load_model_file(args.model)
     if run.get("data_kind") == "text":
@@ -169,15 +169,15 @@ def cmd_predict(args: argparse.Namespace) -> int:
     suffix = inp.suffix.lower()
     if args.target is not None and suffix != ".csv":
         raise CLIError(f"--target names the label column of a CSV input; {inp.name} is not a .csv file, leave it out")
-    if args.limit is not None and suffix == ".png":
+    if args.limit is not None and suffix in IMAGE_SUFFIXES:
         raise CLIError(f"--limit applies to .npz and .csv inputs of many samples; {inp.name} is one image, leave it out")
     shape = infer_input_shape(model, run)
     labels = None
-    if inp.suffix.lower() == ".png":
+    if suffix in IMAGE_SUFFIXES:
         if len(shape) != 3:
             raise CLIError(f"the model takes samples of shape {list(shape)}, not images; predict needs an image model")
         channels, height, width = shape
-        img = digit_input(read_png(inp), height, width)
+        img = digit_input(read_image(inp), height, width)
         x = np.repeat(img[None, None], channels, axis=1)
     else:
         x, labels = load_inputs(inp, args.target, n_features=int(np.prod(shape)))
