@@ -462,3 +462,82 @@ def test_pixel_shuffle(torch, rng):
     np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, 2), 2).data, x.data)
     with pytest.raises(ValueError, match="PixelShuffle.*C\\*9"):
         nn.PixelShuffle(3)(myelin.zeros(1, 8, 2, 2))
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs"), [
+    ("CELU", (0.7,), {}), ("GLU", (), {"dim": 1}), ("Softmin", (), {"dim": 1}), ("Threshold", (0.3, -1.5), {}),
+    ("Softshrink", (0.6,), {}), ("Hardshrink", (0.6,), {}), ("Tanhshrink", (), {}),
+])
+def test_activation_family(torch, rng, name, args, kwargs):
+    x = _x(rng, 3, 8, scale=2.0)
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    _module_parity(torch, ours, theirs, x, rng, 1e-5, 1e-6)
+    assert repr(nn.from_config(ours.get_config())) == repr(ours)
+    fn = {"CELU": lambda t: F.celu(t, 0.7), "GLU": lambda t: F.glu(t, 1), "Softmin": lambda t: F.softmin(t, 1),
+          "Tanhshrink": F.tanhshrink}.get(name)
+    if fn is not None:
+        assert gradcheck(fn, [rng.standard_normal((3, 4)) * 2])
+
+
+def _signs(rng, *shape):
+    return np.where(rng.random(shape) < 0.5, -1.0, 1.0).astype(np.float32)
+
+
+LOSSES = [
+    ("margin_ranking_loss", lambda r: [_x(r, 6), _x(r, 6), _signs(r, 6)], [True, True, False], {"margin": 0.2}),
+    ("hinge_embedding_loss", lambda r: [_x(r, 4, 5), _signs(r, 4, 5)], [True, False], {"margin": 0.5}),
+    ("soft_margin_loss", lambda r: [_x(r, 4, 5), _signs(r, 4, 5)], [True, False], {}),
+    ("multilabel_soft_margin_loss", lambda r: [_x(r, 4, 5), (r.random((4, 5)) < 0.5).astype(np.float32)],
+     [True, False], {}),
+    ("cosine_embedding_loss", lambda r: [_x(r, 6, 4), _x(r, 6, 4), _signs(r, 6)], [True, True, False],
+     {"margin": 0.1}),
+    ("triplet_margin_loss", lambda r: [_x(r, 6, 4), _x(r, 6, 4), _x(r, 6, 4)], [True, True, True], {}),
+    ("triplet_margin_loss", lambda r: [_x(r, 6, 4), _x(r, 6, 4), _x(r, 6, 4)], [True, True, True],
+     {"swap": True, "p": 1, "margin": 0.5}),
+    ("poisson_nll_loss", lambda r: [_x(r, 4, 5), np.abs(_x(r, 4, 5)) * 3], [True, False], {"full": True}),
+    ("poisson_nll_loss", lambda r: [np.abs(_x(r, 4, 5)), np.abs(_x(r, 4, 5)) * 3], [True, False], {"log_input": False}),
+    ("gaussian_nll_loss", lambda r: [_x(r, 4, 5), _x(r, 4, 5), np.abs(_x(r, 4, 5)) + 0.5], [True, True, True],
+     {"full": True}),
+    ("gaussian_nll_loss", lambda r: [_x(r, 4, 5), _x(r, 4, 5), np.abs(_x(r, 4, 1)) + 0.5], [True, False, True], {}),
+]
+
+
+@pytest.mark.parametrize(("name", "make", "grads", "kwargs"), LOSSES)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_more_losses_match_torch(torch, rng, name, make, grads, kwargs, reduction):
+    _parity(torch, lambda *t: getattr(F, name)(*t, reduction=reduction, **kwargs),
+            lambda *t: getattr(torch.nn.functional, name)(*t, reduction=reduction, **kwargs), make(rng), rng,
+            1e-5, 1e-6, grads=grads)
+
+
+@pytest.mark.parametrize(("cls", "args", "kwargs", "n_inputs"), [
+    ("MarginRankingLoss", (0.3,), {}, 3), ("HingeEmbeddingLoss", (), {"margin": 2.0}, 2), ("SoftMarginLoss", (), {}, 2),
+    ("MultiLabelSoftMarginLoss", (), {"weight": [1.0, 2.0, 0.5, 1.0]}, 2), ("CosineEmbeddingLoss", (0.2,), {}, 3),
+    ("TripletMarginLoss", (), {"margin": 0.5, "swap": True}, 3), ("PoissonNLLLoss", (), {"full": True}, 2),
+    ("GaussianNLLLoss", (), {"full": True}, 3),
+])
+def test_more_loss_modules(torch, rng, cls, args, kwargs, n_inputs):
+    x = _x(rng, 5, 4)
+    arrays = {
+        "MarginRankingLoss": [x[:, 0], x[:, 1], _signs(rng, 5)], "HingeEmbeddingLoss": [x, _signs(rng, 5, 4)],
+        "SoftMarginLoss": [x, _signs(rng, 5, 4)], "MultiLabelSoftMarginLoss": [x, (x > 0).astype(np.float32)],
+        "CosineEmbeddingLoss": [x, _x(rng, 5, 4), _signs(rng, 5)], "TripletMarginLoss": [x, _x(rng, 5, 4), _x(rng, 5, 4)],
+        "PoissonNLLLoss": [x, np.abs(x) * 3], "GaussianNLLLoss": [x, _x(rng, 5, 4), np.abs(x) + 0.1],
+    }[cls]
+    targs = dict(kwargs)
+    if "weight" in targs:
+        targs["weight"] = torch.tensor(np.asarray(targs["weight"], dtype=np.float32))
+    ours, theirs = getattr(nn, cls)(*args, **kwargs), getattr(torch.nn, cls)(*args, **targs)
+    assert len(arrays) == n_inputs
+    assert_close(ours(*[myelin.tensor(a) for a in arrays]), theirs(*[torch.tensor(a) for a in arrays]), 1e-5, 1e-6)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(nn.from_config(ours.get_config())) == repr(ours)
+
+
+def test_more_losses_gradcheck(rng):
+    assert gradcheck(lambda a, p, n: F.triplet_margin_loss(a, p, n, margin=2.0),
+                     [rng.standard_normal((3, 4)) for _ in range(3)])
+    assert gradcheck(lambda a, b: F.cosine_embedding_loss(a, b, np.array([1.0, -1.0, 1.0]), margin=-0.5),
+                     [rng.standard_normal((3, 4)) for _ in range(2)])
+    assert gradcheck(lambda x, v: F.gaussian_nll_loss(x, np.zeros((3, 4)), v),
+                     [rng.standard_normal((3, 4)), rng.uniform(0.5, 2.0, (3, 4))])

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._plural import counted
 from ..core.tensor import Tensor
 from . import functional as F
 from ._layers import check_bool, check_choice, check_float, check_int
@@ -20,13 +21,21 @@ from .module import Module
 __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
+    "CosineEmbeddingLoss",
     "CrossEntropyLoss",
+    "GaussianNLLLoss",
+    "HingeEmbeddingLoss",
     "HuberLoss",
     "KLDivLoss",
     "L1Loss",
     "MSELoss",
+    "MarginRankingLoss",
+    "MultiLabelSoftMarginLoss",
     "NLLLoss",
+    "PoissonNLLLoss",
     "SmoothL1Loss",
+    "SoftMarginLoss",
+    "TripletMarginLoss",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -142,7 +151,7 @@ class _ClassLoss(_Loss):
         cdim = 0 if len(shape) == 1 else 1
         classes = shape[cdim]
         if self.weight is not None and self.weight.shape != (classes,):
-            self._input_error(f"has a weight for {self.weight.shape[0]} classes, got input {shape} with {classes}")
+            self._input_error(f"has a weight for {counted(self.weight.shape[0], 'class')}, got input {shape} with {classes}")
         tdata = target.data if isinstance(target, Tensor) else np.asarray(target)
         if allow_probabilities and tdata.dtype.kind == "f":
             if tshape != shape:
@@ -263,3 +272,120 @@ class KLDivLoss(_Loss):
     def forward(self, input: Tensor, target: Tensor) -> Tensor:
         self._same_shape(input, target)
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+class MarginRankingLoss(_Loss):
+    """``max(0, -y * (x1 - x2) + margin)`` with ``y`` in {1, -1}. Inputs and target: ``(N,)``."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"margin": 0.0}
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = check_float("MarginRankingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """``x`` where ``y == 1``, ``max(0, margin - x)`` where ``y == -1``. Input and target: ``(*)``."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"margin": 1.0}
+
+    def __init__(self, margin: float = 1.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = check_float("HingeEmbeddingLoss", "margin", margin)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        self._same_shape(input, target)
+        return F.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """``log(1 + exp(-y * x))`` with ``y`` in {1, -1}. Input and target: ``(*)``."""
+
+    def __init__(self, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        self._same_shape(input, target)
+        return F.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """Multi-label one-versus-all logistic loss, (weighted) mean over classes. Input and target: ``(N, C)``;
+    ``weight``: ``(C,)`` (a buffer). Output: scalar, or ``(N,)`` with ``reduction='none'``."""
+
+    def __init__(self, weight: Any = None, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", _weight_array("MultiLabelSoftMarginLoss", "weight", weight))
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        self._same_shape(input, target)
+        return F.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """``1 - cos(x1, x2)`` where ``y == 1``, ``max(0, cos(x1, x2) - margin)`` where ``y == -1``.
+    Inputs ``(N, D)``; target ``(N,)``."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"margin": 0.0}
+
+    def __init__(self, margin: float = 0.0, *, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = check_float("CosineEmbeddingLoss", "margin", margin)
+
+    def forward(self, input1: Tensor, input2: Tensor, target: Tensor) -> Tensor:
+        return F.cosine_embedding_loss(input1, input2, target, self.margin, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with the pairwise ``p``-norm distance. Inputs ``(N, D)``."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False}
+
+    def __init__(self, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6, swap: bool = False, *,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.margin = check_float("TripletMarginLoss", "margin", margin)
+        self.p = check_float("TripletMarginLoss", "p", p, low=0.0, low_open=True)
+        self.eps = check_float("TripletMarginLoss", "eps", eps)
+        self.swap = check_bool("TripletMarginLoss", "swap", swap)
+
+    def forward(self, anchor: Tensor, positive: Tensor, negative: Tensor) -> Tensor:
+        return F.triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.swap,
+                                     reduction=self.reduction)
+
+
+class PoissonNLLLoss(_Loss):
+    """Poisson negative log-likelihood (``log_input``: the input is the log-rate). Input and target: ``(*)``."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"log_input": True, "full": False, "eps": 1e-8}
+
+    def __init__(self, log_input: bool = True, full: bool = False, eps: float = 1e-8, *,
+                 reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.log_input = check_bool("PoissonNLLLoss", "log_input", log_input)
+        self.full = check_bool("PoissonNLLLoss", "full", full)
+        self.eps = check_float("PoissonNLLLoss", "eps", eps)
+
+    def forward(self, log_input: Tensor, target: Tensor) -> Tensor:
+        self._same_shape(log_input, target)
+        return F.poisson_nll_loss(log_input, target, self.log_input, self.full, eps=self.eps,
+                                  reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian negative log-likelihood with a predicted variance. ``forward(input, target, var)``: input and
+    target ``(N, *)``, var the same shape, one dimension fewer, or a last dimension of 1."""
+
+    _defaults: ClassVar[dict[str, Any]] = {"full": False, "eps": 1e-6}
+
+    def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.full = check_bool("GaussianNLLLoss", "full", full)
+        self.eps = check_float("GaussianNLLLoss", "eps", eps, low=0.0)
+
+    def forward(self, input: Tensor, target: Tensor, var: Tensor) -> Tensor:
+        self._same_shape(input, target)
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)

@@ -6,8 +6,11 @@ float dtype. Names and arguments follow PyTorch.
 
 from ._fast.linear import linear
 from .activation import (
+    celu,
     elu,
     gelu,
+    glu,
+    hardshrink,
     hardsigmoid,
     hardswish,
     hardtanh,
@@ -25,10 +28,14 @@ from .activation import (
     sigmoid,
     silu,
     softmax,
+    softmin,
     softplus,
+    softshrink,
     softsign,
     step,
     tanh,
+    tanhshrink,
+    threshold,
 )
 from .dropout import dropout
 from .embedding import embedding, one_hot
@@ -77,6 +84,16 @@ from .attention import scaled_dot_product_attention
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .divergence import kl_div
+from .loss_extra import (
+    cosine_embedding_loss,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    poisson_nll_loss,
+    soft_margin_loss,
+    triplet_margin_loss,
+)
 from .padding import pad
 from .pooling1d import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, max_pool1d
 from .upsample import interpolate, pixel_shuffle, pixel_unshuffle, upsample
@@ -85,23 +102,38 @@ __all__ += [
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "avg_pool1d",
+    "celu",
     "conv_transpose1d",
     "conv_transpose2d",
+    "cosine_embedding_loss",
     "cosine_similarity",
+    "gaussian_nll_loss",
+    "glu",
     "group_norm",
+    "hardshrink",
     "hardsigmoid",
     "hardswish",
+    "hinge_embedding_loss",
     "instance_norm",
     "interpolate",
     "kl_div",
+    "margin_ranking_loss",
     "max_pool1d",
     "mish",
+    "multilabel_soft_margin_loss",
     "normalize",
     "pairwise_distance",
     "pixel_shuffle",
     "pixel_unshuffle",
+    "poisson_nll_loss",
     "prelu",
     "scaled_dot_product_attention",
+    "soft_margin_loss",
+    "softmin",
+    "softshrink",
     "softsign",
+    "tanhshrink",
+    "threshold",
+    "triplet_margin_loss",
     "upsample",
 ]

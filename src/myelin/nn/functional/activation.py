@@ -28,8 +28,36 @@ from ...core.reductions import normalize_dims
 from ...core.tensor import Tensor
 
 __all__ = [
-    "elu", "gelu", "hardsigmoid", "hardswish", "hardtanh", "heaviside", "identity", "leaky_relu", "log_softmax", "logsigmoid",
-    "logsumexp", "mish", "prelu", "relu", "relu6", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign", "step", "tanh",
+    "celu",
+    "elu",
+    "gelu",
+    "glu",
+    "hardshrink",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "heaviside",
+    "identity",
+    "leaky_relu",
+    "log_softmax",
+    "logsigmoid",
+    "logsumexp",
+    "mish",
+    "prelu",
+    "relu",
+    "relu6",
+    "selu",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softmin",
+    "softplus",
+    "softshrink",
+    "softsign",
+    "step",
+    "tanh",
+    "tanhshrink",
+    "threshold",
 ]
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -471,3 +499,72 @@ def softsign(input: Tensor) -> Tensor:
     a = _float(x)
     den = 1 + np.abs(a)
     return make_node(a / den, (x,), lambda g: (g / (den * den),), "softsign")
+
+
+# ----------------------------------------------------------------------------- CELU, GLU, softmin, shrinks, threshold
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """``max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`` (Barron, 2017)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha must not be 0")
+    x = _tensor(input)
+    if x.data.ndim == 0:
+        return _on_0d(celu, x, alpha)
+    a = _float(x)
+    neg = np.expm1(np.minimum(a, 0) / alpha) * alpha
+    out = np.where(a > 0, a, neg).astype(a.dtype, copy=False)
+
+    def backward(g: np.ndarray) -> tuple:
+        return (np.where(a > 0, g, g * (neg / alpha + 1)).astype(a.dtype, copy=False),)
+
+    return make_node(out, (x,), backward, "celu")
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:
+    """Gated linear unit: the first half of ``dim`` times the sigmoid of the second half. ``(*, 2n, *) -> (*, n, *)``."""
+    x = _tensor(input)
+    if x.ndim == 0 or x.shape[dim] % 2:
+        raise ValueError(f"glu: dimension {dim} of input {tuple(x.shape)} must have an even size")
+    a, b = x.chunk(2, dim)
+    return a * sigmoid(b)
+
+
+def softmin(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
+    """``softmax(-x)`` along ``dim``."""
+    return softmax(-_tensor(input), dim, dtype=dtype)
+
+
+def threshold(input: Tensor, threshold: float, value: float, inplace: bool = False) -> Tensor:
+    """``x`` where ``x > threshold``, else ``value``."""
+    x = _tensor(input)
+    a = _float(x)
+    keep = a > threshold
+    out = np.where(keep, a, a.dtype.type(value)).astype(a.dtype, copy=False)
+    return make_node(out, (x,), lambda g: (np.where(keep, g, 0).astype(g.dtype, copy=False),), "threshold")
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, 0 between."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambd must be non-negative, received {lambd}")
+    x = _tensor(input)
+    a = _float(x)
+    live = np.abs(a) > lambd
+    out = np.where(live, a - np.sign(a) * a.dtype.type(lambd), 0).astype(a.dtype, copy=False)
+    return make_node(out, (x,), lambda g: (np.where(live, g, 0).astype(g.dtype, copy=False),), "softshrink")
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
+    """``x`` where ``|x| > lambd``, else 0."""
+    x = _tensor(input)
+    a = _float(x)
+    live = np.abs(a) > lambd
+    out = np.where(live, a, 0).astype(a.dtype, copy=False)
+    return make_node(out, (x,), lambda g: (np.where(live, g, 0).astype(g.dtype, copy=False),), "hardshrink")
+
+
+def tanhshrink(input: Tensor) -> Tensor:
+    """``x - tanh(x)``."""
+    x = _tensor(input)
+    a = _float(x)
+    t = np.tanh(a)
+    return make_node(a - t, (x,), lambda g: (g * (t * t),), "tanhshrink")
