@@ -49,7 +49,7 @@ def test_graph_has_one_box_per_tensor_and_shows_gradients_after_backward():
     assert len(boxes) == len(g)
     texts = " ".join(t.text or "" for t in root.iter(f"{SVG}text"))
     assert "tanh" in texts and "shape (4, 2)" in texts and "grad" in texts
-    assert len([p for p in root.iter(f"{SVG}path") if p.get("marker-end")]) == len(g.edges)
+    assert len([p for p in root.iter(f"{SVG}polygon") if p.get("class") == "arrow"]) == len(g.edges)
     assert "->" in g.to_dot() and g.to_dot().count("[label=") == len(g)
     # the gradient in the w1 box is w1.grad
     k = next(k for k in range(len(g)) if g.label(k) == "w1")
@@ -181,3 +181,17 @@ def test_live_curves_do_nothing_outside_a_notebook_and_check_arguments():
     assert live.draws == 0 and live.handle is None
     with pytest.raises(ValueError, match="every"):
         LiveCurves(every=0)
+
+
+def test_report_shows_the_models_computation_graph(tmp_path):
+    import json
+
+    from myelin.report import render_report
+    model = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
+    (tmp_path / "config.json").write_text(json.dumps({"input_shape": [1, 8, 8]}))
+    page = render_report(tmp_path, model)
+    assert "The computation graph" in page
+    svg = page[page.index("<svg", page.index("The computation graph")):]
+    root = ET.fromstring(svg[:svg.index("</svg>") + 6])
+    texts = " ".join(t.text or "" for t in root.iter("text"))
+    assert "conv2d" in texts and "0.weight" in texts and "linear" in texts

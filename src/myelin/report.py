@@ -350,13 +350,14 @@ def _graph_svg(model: Any, input_shape: Any, max_boxes: int = 300) -> str:
     from . import viz
     from .core.tensor import Tensor
 
-    out = model(Tensor(np.zeros((1, *tuple(input_shape)), np.float32)))
+    x = Tensor(np.zeros((1, *tuple(input_shape)), np.float32))
+    out = model(x)
     while isinstance(out, (tuple, list)):
         out = out[0]
-    g = viz.graph(out, names=model, keep_grads=False)
+    g = viz.graph(out, names={"input": x, **dict(model.named_parameters())}, keep_grads=False)
     if len(g) > max_boxes:
         return _note(f"the computation graph has {len(g):,} boxes, too many to draw here")
-    return f'<div style="overflow-x:auto">{g.to_svg()}</div>'
+    return f'<div style="overflow-x:auto">{g.to_svg(standalone=False)}</div>'
 
 
 def _image_shape(input_shape: Any) -> tuple[int, ...] | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..core.tensor import Tensor
 from ._format import as_array, brief
 from .svg import document, escape
@@ -135,18 +136,20 @@ class Graph:
             tallest = max(tallest, y)
         return pos, heights, 20.0 + len(columns) * (BOX_W + GAP_X) - GAP_X, tallest + 10
 
-    def to_svg(self) -> str:
-        """The picture as an SVG document (a string)."""
+    def to_svg(self, standalone: bool = True) -> str:
+        """The picture as SVG (a string): a ``.svg`` document, or with ``standalone=False`` an element to
+        inline in an HTML page (no namespace URL, no external reference)."""
         pos, heights, width, height = self._layout()
-        body = [('<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-                'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#666"/></marker></defs>')]
+        body = []
         for a, b in self.edges:
             (xa, ya), (xb, yb) = pos[a], pos[b]
             y1, y2 = ya + (heights[a] - GAP_Y) / 2, yb + (heights[b] - GAP_Y) / 2
             x1, x2 = xa + BOX_W, xb
             mid = (x1 + x2) / 2
-            body.append(f'<path d="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2:.1f},{y2:.1f}" '
-                        f'stroke="#666" fill="none" marker-end="url(#arrow)"/>')
+            body.append(f'<path d="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} {x2 - 6:.1f},{y2:.1f}" '
+                        f'stroke="#666" fill="none"/>'
+                        f'<polygon class="arrow" points="{x2:.1f},{y2:.1f} {x2 - 7:.1f},{y2 - 3.5:.1f} '
+                        f'{x2 - 7:.1f},{y2 + 3.5:.1f}" fill="#666"/>')
         for k, (x, y) in enumerate(pos):
             lines = self.lines(k)
             h = heights[k] - GAP_Y
@@ -160,7 +163,7 @@ class Graph:
                 body.append(f'<text x="{x + 6:.1f}" y="{y + 15 + j * LINE_H:.1f}" font-size="11"{weight}{fill}>'
                             f'{escape(_clip(text))}</text>')
             body.append("</g>")
-        return document(width, height, body, "computation graph")
+        return document(width, height, body, "computation graph", standalone)
 
     def _repr_svg_(self) -> str:
         return self.to_svg()
@@ -186,7 +189,7 @@ class Graph:
 
     def __repr__(self) -> str:
         n_ops = sum(op is not None for op in self.ops)
-        return f"Graph({len(self.tensors)} tensors, {n_ops} ops, root {self.label(len(self) - 1)})"
+        return f"Graph({counted(len(self.tensors), 'tensor')}, {n_ops} ops, root {self.label(len(self) - 1)})"
 
 
 def _clip(text: str, width: int = 30) -> str:

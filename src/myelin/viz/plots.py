@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..plot import _figure, _finish
 
 __all__ = ["function_fit", "gradient_through_time", "loss_surface", "weight_histograms"]
@@ -32,7 +33,7 @@ def loss_surface(fn: Callable[[np.ndarray, np.ndarray], np.ndarray], paths: Mapp
     ax.contour(X, Y, Z, levels=np.unique(levels), colors="grey", linewidths=0.4)
     for k, (name, pts) in enumerate(paths.items()):
         p = np.asarray(pts, dtype=np.float64)
-        ax.plot(p[:, 0], p[:, 1], "-o", ms=2.5, lw=1.5, color=f"C{k}", label=f"{name} ({len(p) - 1} steps)")
+        ax.plot(p[:, 0], p[:, 1], "-o", ms=2.5, lw=1.5, color=f"C{k}", label=f"{name} ({counted(len(p) - 1, 'step')})")
         ax.plot(p[-1, 0], p[-1, 1], "*", ms=12, color=f"C{k}")
     if minimum is not None:
         ax.plot(minimum[0], minimum[1], "x", ms=12, mew=3, color="red", label="minimum")

@@ -16,9 +16,11 @@ def escape(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
 
-def document(width: float, height: float, body: Sequence[str], title: str = "") -> str:
-    """A standalone SVG document of the given size around ``body`` elements."""
-    head = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+def document(width: float, height: float, body: Sequence[str], title: str = "", standalone: bool = True) -> str:
+    """An SVG element of the given size around ``body``; ``standalone`` adds the XML namespace a ``.svg``
+    file needs (inline in HTML it is implied, and a self-contained page may want no URL at all)."""
+    xmlns = ' xmlns="http://www.w3.org/2000/svg"' if standalone else ""
+    head = (f'<svg{xmlns} width="{width:.0f}" height="{height:.0f}" '
             f'viewBox="0 0 {width:.0f} {height:.0f}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif">')
     t = f"<title>{escape(title)}</title>" if title else ""
     return head + t + '<rect width="100%" height="100%" fill="white"/>' + "".join(body) + "</svg>"
