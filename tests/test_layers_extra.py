@@ -541,3 +541,43 @@ def test_more_losses_gradcheck(rng):
                      [rng.standard_normal((3, 4)) for _ in range(2)])
     assert gradcheck(lambda x, v: F.gaussian_nll_loss(x, np.zeros((3, 4)), v),
                      [rng.standard_normal((3, 4)), rng.uniform(0.5, 2.0, (3, 4))])
+
+
+@pytest.mark.parametrize(("cls", "shape"), [("Dropout1d", (8, 16, 5)), ("Dropout2d", (8, 16, 3, 4)),
+                                            ("Dropout3d", (16, 2, 3, 4)), ("Dropout2d", (16, 3, 4))])
+def test_channel_dropout(cls, shape, rng):
+    m = getattr(nn, cls)(0.4)
+    x = myelin.tensor(rng.uniform(1, 2, shape).astype(np.float32), requires_grad=True)
+    y = m(x)
+    k = int(cls[7])
+    kept = y.data != 0
+    lead = shape[:len(shape) - k]
+    per_channel = kept.reshape(lead + (-1,))
+    assert np.all(per_channel.all(axis=-1) | ~per_channel.any(axis=-1))  # whole channels kept or dropped
+    np.testing.assert_allclose(y.data[kept], x.data[kept] / 0.6, rtol=1e-6)
+    assert 0.45 < kept.mean() < 0.75
+    y.sum().backward()
+    np.testing.assert_allclose(_grad(x), kept / 0.6, rtol=1e-6)
+    m.eval()
+    assert m(x) is x
+    with pytest.raises(ValueError, match=f"{cls}.*dimensions"):
+        getattr(nn, cls)()(myelin.zeros(*(2,) * (k + 3)))
+
+
+def test_softmax2d_and_pad_sequence(torch, rng):
+    _module_parity(torch, nn.Softmax2d(), torch.nn.Softmax2d(), _x(rng, 2, 3, 4, 5), rng, 1e-5, 1e-6)
+    seqs = [_x(rng, n, 3) for n in (4, 2, 5)]
+    for batch_first in (False, True):
+        for side in ("right", "left"):
+            ms = [myelin.tensor(s, requires_grad=True) for s in seqs]
+            ts = [torch.tensor(s, requires_grad=True) for s in seqs]
+            out = nn.utils.rnn.pad_sequence(ms, batch_first, -1.0, side)
+            ref = torch.nn.utils.rnn.pad_sequence(ts, batch_first, -1.0, side)
+            assert_close(out, ref, 0, 0)
+            g = _x(rng, *ref.shape)
+            out.backward(g)
+            ref.backward(torch.tensor(g))
+            for m, t in zip(ms, ts):
+                assert_close(_grad(m), t.grad, 0, 0)
+    with pytest.raises(ValueError, match="sequence 1"):
+        nn.utils.rnn.pad_sequence([myelin.zeros(3, 2), myelin.zeros(3, 4)])

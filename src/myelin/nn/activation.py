@@ -35,6 +35,7 @@ __all__ = [
     "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softmax2d",
     "Softmin",
     "Softplus",
     "Softshrink",
@@ -406,6 +407,15 @@ class Tanhshrink(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         return F.tanhshrink(input)
+
+
+class Softmax2d(Module):
+    """Softmax over the channels at every position: ``(N, C, H, W)`` or ``(C, H, W)``, same shape out."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        if input.ndim not in (3, 4):
+            self._shape_error("(N, C, H, W) or (C, H, W)", input.shape)
+        return F.softmax(input, -3)
 
 
 class PReLU(Module):

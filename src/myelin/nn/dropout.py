@@ -1,4 +1,4 @@
-"""``Dropout``: inverted dropout, active only in training mode."""
+"""``Dropout`` and the channel-wise ``Dropout1d``/``Dropout2d``/``Dropout3d``: inverted dropout, in training mode only."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from . import functional as F
 from ._layers import check_bool, check_float
 from .module import Module
 
-__all__ = ["Dropout"]
+__all__ = ["Dropout", "Dropout1d", "Dropout2d", "Dropout3d"]
 
 
 class Dropout(Module):
@@ -34,3 +34,42 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class _DropoutNd(Dropout):
+    """Channel dropout: each channel of each sample is zeroed as a whole (``F.dropout{1,2,3}d``)."""
+
+    _fn = staticmethod(F.dropout1d)
+
+    def forward(self, input: Tensor) -> Tensor:
+        try:
+            return type(self)._fn(input, self.p, self.training)
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1])
+
+
+class Dropout1d(_DropoutNd):
+    """Zero whole channels of ``(N, C, L)`` or ``(C, L)`` input with probability ``p`` (training only)."""
+
+    _fn = staticmethod(F.dropout1d)
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__(p, inplace)
+
+
+class Dropout2d(_DropoutNd):
+    """Zero whole feature maps of ``(N, C, H, W)`` or ``(C, H, W)`` input with probability ``p`` (training only)."""
+
+    _fn = staticmethod(F.dropout2d)
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__(p, inplace)
+
+
+class Dropout3d(_DropoutNd):
+    """Zero whole volumes of ``(N, C, D, H, W)`` or ``(C, D, H, W)`` input with probability ``p`` (training only)."""
+
+    _fn = staticmethod(F.dropout3d)
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__(p, inplace)

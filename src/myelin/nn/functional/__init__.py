@@ -37,7 +37,7 @@ from .activation import (
     tanhshrink,
     threshold,
 )
-from .dropout import dropout
+from .dropout import dropout, dropout1d, dropout2d, dropout3d
 from .embedding import embedding, one_hot
 from .loss import (
     binary_cross_entropy,
@@ -107,6 +107,9 @@ __all__ += [
     "conv_transpose2d",
     "cosine_embedding_loss",
     "cosine_similarity",
+    "dropout1d",
+    "dropout2d",
+    "dropout3d",
     "gaussian_nll_loss",
     "glu",
     "group_norm",
