@@ -18,6 +18,7 @@ import gc
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -26,8 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
-    "Case", "Ratio", "Result", "blas_info", "compare_files", "machine_info", "print_table", "set_torch_threads",
-    "time_case", "write_json",
+    "Case", "Ratio", "Result", "blas_info", "compare_files", "cpu_info", "cpu_label", "machine_info",
+    "machine_summary", "print_table", "set_torch_threads", "time_case", "torch_info", "write_json",
 ]
 
 
@@ -148,7 +149,7 @@ def _result(case: Case, values: dict[str, float], samples: dict[str, list[float]
 
 # ----------------------------------------------------------------------------------------- machine
 def blas_info() -> dict[str, Any]:
-    """NumPy's BLAS as threadpoolctl reports it (name, version, threads, kernel), or what NumPy says."""
+    """NumPy's BLAS as threadpoolctl reports it (name, version, threads, kernel), plus NumPy's build facts."""
     import numpy as np
 
     info: dict[str, Any] = {}
@@ -160,17 +161,21 @@ def blas_info() -> dict[str, Any]:
                 info = {
                     "name": lib.get("internal_api"), "version": lib.get("version"),
                     "threads": lib.get("num_threads"), "architecture": lib.get("architecture"),
+                    "threading_layer": lib.get("threading_layer"),
                     "library": os.path.basename(lib.get("filepath", "")),
                 }
                 break
     except ImportError:
         pass
+    try:
+        cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        build = {"name": cfg.get("name"), "version": cfg.get("version"),
+                 "configuration": cfg.get("openblas configuration")}
+    except Exception:  # noqa: BLE001 - best effort only (older NumPy has no mode="dicts")
+        build = {}
     if not info:
-        try:
-            cfg = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-            info = {"name": cfg.get("name"), "version": cfg.get("version"), "threads": None, "architecture": None}
-        except Exception:  # noqa: BLE001 - best effort only
-            info = {"name": None, "version": None, "threads": None, "architecture": None}
+        info = {"name": build.get("name"), "version": build.get("version"), "threads": None, "architecture": None}
+    info["build"] = build
     return info
 
 
@@ -186,37 +191,114 @@ def set_torch_threads(torch: Any) -> int:
     return n
 
 
-def _cpu_model() -> str:
+#: the /proc/cpuinfo flags that decide which BLAS kernels run (SIMD width, FMA, AMX)
+SIMD_FLAGS = ("sse4_2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+              "avx512_fp16", "amx_tile", "amx_bf16", "asimd", "sve")
+
+
+def cpu_info() -> dict[str, Any]:
+    """The CPU model as /proc/cpuinfo names it (vendor, family/model/stepping, SIMD flags), else platform's."""
+    facts: dict[str, str] = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                facts[key.strip()] = value.strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    flags = set((facts.get("flags") or facts.get("Features") or "").split())
+    model = facts.get("model name") or platform.processor() or platform.machine()
+    return {
+        "model": model,
+        "vendor": facts.get("vendor_id") or facts.get("CPU implementer"),
+        "family": facts.get("cpu family"), "model_number": facts.get("model") or facts.get("CPU part"),
+        "stepping": facts.get("stepping"), "cache": facts.get("cache size"),
+        "simd": [f for f in SIMD_FLAGS if f in flags],
+        "hypervisor": "hypervisor" in flags,
+    }
+
+
+def cpu_label(cpu: dict[str, Any] | str) -> str:
+    """``Intel(R) Xeon(R) Processor (family 6 model 207, avx512f amx)`` or the old files' plain string."""
+    if isinstance(cpu, str):
+        return cpu
+    parts = []
+    if cpu.get("family") and cpu.get("model_number"):
+        parts.append(f"family {cpu['family']} model {cpu['model_number']}")
+    simd = cpu.get("simd") or []
+    top = "avx512f" if "avx512f" in simd else "avx2" if "avx2" in simd else simd[-1] if simd else None
+    if top:
+        parts.append(top + (" amx" if "amx_tile" in simd else ""))
+    return f"{cpu.get('model')}" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def torch_info(torch: Any) -> dict[str, Any]:
+    """PyTorch's version, threads and BLAS (MKL or OpenBLAS, from ``torch.__config__.show()``)."""
+    info: dict[str, Any] = {"version": torch.__version__, "threads": torch.get_num_threads(),
+                            "interop_threads": torch.get_num_interop_threads()}
+    try:
+        show = torch.__config__.show()
+    except Exception:  # noqa: BLE001 - best effort only
+        show = ""
+    blas = re.search(r"BLAS_INFO=(\w+)", show)
+    info["blas"] = blas.group(1) if blas else None
+    mkl = re.search(r"Math Kernel Library Version ([\d.]+)", show)
+    info["mkl"] = mkl.group(1) if mkl else None
+    onednn = re.search(r"MKL-DNN v([\d.]+)", show)
+    info["onednn"] = onednn.group(1) if onednn else None
+    parallel = re.search(r"ATen parallel backend: (\w+)", getattr(torch.__config__, "parallel_info", lambda: "")())
+    info["parallel_backend"] = parallel.group(1) if parallel else None
+    try:
+        info["cpu_capability"] = torch.backends.cpu.get_cpu_capability()
+    except Exception:  # noqa: BLE001 - older PyTorch
+        info["cpu_capability"] = None
+    return info
+
+
+def thread_pools() -> list[dict[str, Any]]:
+    """Every thread pool threadpoolctl sees in this process (NumPy's BLAS, PyTorch's OpenMP...)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{k: lib.get(k) for k in ("user_api", "internal_api", "prefix", "version", "num_threads")}
+            for lib in threadpool_info()]
+
+
+def load_average() -> list[float] | None:
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
 
 
 def machine_info() -> dict[str, Any]:
     import numpy as np
 
+    cpu = cpu_info()
     info: dict[str, Any] = {
-        "cpu": _cpu_model(),
+        "cpu": cpu["model"],
+        "cpu_info": cpu,
         "cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": blas_info(),
-        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS",
-                                            "OMP_NUM_THREADS", "MKL_NUM_THREADS") if k in os.environ},
+        "env": {k: os.environ[k] for k in THREAD_ENV if k in os.environ},
+        "load_average": load_average(),
     }
     try:
         import torch
 
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
+        info["torch_info"] = torch_info(torch)
     except ImportError:
         info["torch"] = None
+    info["thread_pools"] = thread_pools()
     try:
         import sklearn
 
@@ -224,6 +306,36 @@ def machine_info() -> dict[str, Any]:
     except ImportError:
         info["sklearn"] = None
     return info
+
+
+#: environment variables that choose BLAS kernels or thread counts (recorded in every result file)
+THREAD_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+              "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT")
+
+
+def machine_summary(machine: dict[str, Any], settings: dict[str, Any] | None = None) -> dict[str, str]:
+    """The facts a reader needs beside a figure, one short string each (CPU, BLAS, PyTorch, threads, clock)."""
+    blas = machine.get("blas") or {}
+    tinfo = machine.get("torch_info") or {}
+    cpu = cpu_label(machine.get("cpu_info") or machine.get("cpu") or "?")
+    numpy_blas = f"NumPy {machine.get('numpy')}, {blas.get('name')} {blas.get('version')}"
+    if blas.get("architecture"):
+        numpy_blas += f" ({blas['architecture']} kernel)"
+    torch_blas = f"torch {machine.get('torch')}" + ("" if tinfo else " (its BLAS not recorded)")
+    if tinfo.get("blas"):
+        torch_blas += f", {tinfo['blas'].upper() if tinfo['blas'] == 'mkl' else tinfo['blas']}"
+        if tinfo.get("mkl"):
+            torch_blas += f" {tinfo['mkl']}"
+    if tinfo.get("cpu_capability"):
+        torch_blas += f", {tinfo['cpu_capability']}"
+    threads = f"NumPy BLAS {blas.get('threads')}, torch {machine.get('torch_threads')}"
+    out = {"CPU": f"{cpu}, {machine.get('cores')} cores", "NumPy BLAS": numpy_blas, "PyTorch": torch_blas,
+           "threads": threads}
+    if settings is not None:
+        out["clock"] = str(settings.get("clock", "wall"))
+        load = settings.get("load_average") or machine.get("load_average")
+        out["load (1, 5, 15 min)"] = ", ".join(f"{v:g}" for v in load) if load else "-"
+    return out
 
 
 # ----------------------------------------------------------------------------------------- output
@@ -283,6 +395,12 @@ def compare_files(*paths: str, file: Any = None) -> None:
             docs.append(json.load(f))
     names = [os.path.splitext(os.path.basename(p))[0] for p in paths]
     older = [{c["key"]: c for c in d["cases"]} for d in docs[:-1]]
+    facts = [machine_summary(d.get("machine", {}), d.get("settings", {})) for d in docs]
+    print(f"| machine | {' | '.join(names)} |", file=out)
+    print("| --- |" + " --- |" * len(names), file=out)
+    for label in facts[-1]:
+        print(f"| {label} | {' | '.join(f.get(label, '-') for f in facts)} |", file=out)
+    print(file=out)
     print(f"| case | ratio | {' | '.join(names)} | target | met |", file=out)
     print("| --- | --- |" + " --- |" * len(names) + " --- | --- |", file=out)
     for case in docs[-1]["cases"]:

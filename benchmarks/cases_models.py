@@ -18,7 +18,8 @@ from numpy_mlp import affine, numpy_mlp_step
 
 import myelin
 
-__all__ = ["build_cases", "gemm_floor", "lstm_gemm_floor", "mlp_pair", "train_step_pair"]
+__all__ = ["build_cases", "cnn_gemm_floor", "gemm_floor", "gru_gemm_floor", "lstm_gemm_floor", "mlp_pair",
+           "train_step_pair"]
 
 LR = 0.01
 
@@ -145,7 +146,37 @@ def _recurrent_pair(torch: Any, kind: str) -> tuple[Any, Any]:
 
 
 # ------------------------------------------------------------------------------------------ GEMM floor
-def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: int = 0) -> Callable[[], Any]:
+class _Backend:
+    """The few array calls the floors make, in NumPy (``"numpy"``) or in PyTorch (``"torch"``: the same
+    products through PyTorch's BLAS, MKL in its x86 wheels), so one floor function serves both."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        if name == "torch":
+            import torch
+
+            self.torch = torch
+            self.matmul = torch.matmul
+        elif name == "numpy":
+            self.matmul = np.matmul
+        else:
+            raise ValueError(f"backend: expected 'numpy' or 'torch', received {name!r}")
+
+    def arrays(self, *arrays: np.ndarray) -> list[Any]:
+        if self.name == "numpy":
+            return list(arrays)
+        return [self.torch.from_numpy(np.ascontiguousarray(a)) for a in arrays]
+
+    def permute(self, a: Any, *axes: int) -> Any:
+        return a.transpose(*axes) if self.name == "numpy" else a.permute(*axes)
+
+    def affine(self, a: Any, w: Any) -> Any:
+        """``a @ w.T`` in NumPy's fastest layout (:func:`numpy_mlp.affine`); PyTorch picks its own."""
+        return affine(a, w) if self.name == "numpy" else a @ w.T
+
+
+def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: int = 0,
+               backend: str = "numpy") -> Callable[[], Any]:
     """Only the matrix products of one training step of the MLP ``sizes``, with NumPy, nothing else.
 
     Forward: one ``(B, in) x (in, out)`` product per layer. Backward: the weight gradient
@@ -154,13 +185,16 @@ def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: i
     ``layout="best"`` computes the same products in their fastest layouts (``(W @ x.T).T`` where
     OpenBLAS runs it faster, gradients in their input's layout; the choice Myelin's ``linear``
     makes too), so the floor is as low as NumPy goes and the ratio to it is the framework's overhead.
+    ``backend="torch"``: the same products through PyTorch's BLAS (written plainly: MKL picks its layouts).
     """
     rng = np.random.default_rng(seed)
     f32 = np.float32
     ws = [rng.standard_normal((b, a)).astype(f32) * 0.05 for a, b in pairwise(sizes)]
     x = rng.standard_normal((batch, sizes[0])).astype(f32)
     g_out = rng.standard_normal((batch, sizes[-1])).astype(f32)
-    naive = layout == "naive"
+    naive = layout == "naive" or backend == "torch"
+    be = _Backend(backend)
+    ws, (x, g_out) = be.arrays(*ws), be.arrays(x, g_out)
 
     def products() -> Any:
         acts = [x]
@@ -172,15 +206,15 @@ def gemm_floor(sizes: tuple[int, ...], batch: int, layout: str = "best", seed: i
             a = acts[i]
             out = g.T @ a
             if i:
-                f_ordered = a.flags.f_contiguous and not a.flags.c_contiguous
-                g = (ws[i].T @ g.T).T if f_ordered and not naive else g @ ws[i]
+                f_ordered = not naive and a.flags.f_contiguous and not a.flags.c_contiguous
+                g = (ws[i].T @ g.T).T if f_ordered else g @ ws[i]
         return out
 
     return products
 
 
 def lstm_gemm_floor(seq: int = 50, batch: int = 32, inputs: int = 64, hidden: int = 128, classes: int = 10,
-                    seed: int = 0) -> Callable[[], Any]:
+                    seed: int = 0, backend: str = "numpy") -> Callable[[], Any]:
     """Only the matrix products of one LSTM training step (case 5), with NumPy, nothing else.
 
     The layouts are those of Myelin's kernel, the fastest we measured: per step one
@@ -189,6 +223,7 @@ def lstm_gemm_floor(seq: int = 50, batch: int = 32, inputs: int = 64, hidden: in
     head), then one ``(4H, L*N) x (L*N, H+1+I)`` product for every weight gradient; plus the
     ``Linear(H, classes)`` head's three. The input needs no gradient (as in case 5). Any NumPy LSTM
     pays at least this; the ratio to it is everything else (gates, copies, Python, the framework).
+    ``backend="torch"``: the same products through PyTorch's BLAS.
     """
     rng = np.random.default_rng(seed)
     f32 = np.float32
@@ -202,17 +237,111 @@ def lstm_gemm_floor(seq: int = 50, batch: int = 32, inputs: int = 64, hidden: in
     g_head = rng.standard_normal((batch, classes)).astype(f32)
     r = np.empty((G, batch), f32)
     dh = np.empty((hidden, batch), f32)
+    be = _Backend(backend)
+    mm = be.matmul
+    w, whT, z, d, zc, fc, g_head, r, dh = be.arrays(w, whT, z, d, zc, fc, g_head, r, dh)
 
     def products() -> Any:
         for t in range(seq):
-            np.matmul(w, z[t], out=r)
+            mm(w, z[t], out=r)
         h = z[seq, :hidden].T
         _ = h @ fc.T
         _ = g_head.T @ h
         dh[...] = (g_head @ fc).T
         for t in range(seq - 1, 0, -1):
-            np.matmul(whT, d[:, t], out=dh)
+            mm(whT, d[:, t], out=dh)
         return d.reshape(G, seq * batch) @ zc.T
+
+    return products
+
+
+def gru_gemm_floor(seq: int = 50, batch: int = 32, inputs: int = 64, hidden: int = 128, classes: int = 10,
+                   seed: int = 0, backend: str = "numpy") -> Callable[[], Any]:
+    """Only the matrix products of one GRU training step (case 5), with NumPy, nothing else.
+
+    In the layouts of Myelin's kernel: the input projection of every step in one batched product
+    ``(3H, I) x (I, N)`` per step; per step one ``(3H, H+1) x (H+1, N)`` product forward (recurrent
+    weights and bias) and one ``(H, 3H) x (3H, N)`` backward (none for the last step); then the two
+    weight gradients over all steps, ``(3H, L*N) x (L*N, I)`` and ``(3H, L*N) x (L*N, H+1)``; plus the
+    ``Linear(H, classes)`` head's three. The input needs no gradient (as in case 5).
+    ``backend="torch"``: the same products through PyTorch's BLAS.
+    """
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    G = 3 * hidden
+    wx = rng.standard_normal((G, inputs)).astype(f32) * 0.05
+    wh = rng.standard_normal((G, hidden + 1)).astype(f32) * 0.05
+    whT = np.ascontiguousarray(wh[:, :hidden].T)
+    x = rng.standard_normal((seq, batch, inputs)).astype(f32)
+    ht = rng.standard_normal((seq + 1, hidden + 1, batch)).astype(f32)
+    dg = rng.standard_normal((G, seq * batch)).astype(f32) * 0.05
+    dgs = rng.standard_normal((seq, G, batch)).astype(f32) * 0.05
+    hp = rng.standard_normal((hidden + 1, seq * batch)).astype(f32)
+    fc = rng.standard_normal((classes, hidden)).astype(f32) * 0.05
+    g_head = rng.standard_normal((batch, classes)).astype(f32)
+    xpt = np.empty((seq, G, batch), f32)
+    r = np.empty((G, batch), f32)
+    dh = np.empty((hidden, batch), f32)
+    be = _Backend(backend)
+    mm = be.matmul
+    wx, wh, whT, x, ht, dg, dgs, hp, fc, g_head, xpt, r, dh = be.arrays(
+        wx, wh, whT, x, ht, dg, dgs, hp, fc, g_head, xpt, r, dh)
+
+    def products() -> Any:
+        mm(wx, be.permute(x, 0, 2, 1), out=xpt)
+        for t in range(seq):
+            mm(wh, ht[t], out=r)
+        h = ht[seq, :hidden].T
+        _ = h @ fc.T
+        _ = g_head.T @ h
+        _ = (g_head @ fc).T
+        for t in range(seq - 1, 0, -1):
+            mm(whT, dgs[t], out=dh)
+        _ = dg @ x.reshape(seq * batch, inputs)
+        return dg @ hp.T
+
+    return products
+
+
+def cnn_gemm_floor(batch: int = 64, seed: int = 0, backend: str = "numpy") -> Callable[[], Any]:
+    """Only the matrix products of one training step of case 4's CNN, with NumPy, nothing else.
+
+    Every im2col convolution runs these whatever its other choices: per convolution the forward
+    ``(N*Ho*Wo, kh*kw*C) x (kh*kw*C, O)``, the weight gradient ``(O, N*Ho*Wo) x (N*Ho*Wo, kh*kw*C)``
+    and, for the second one only (the images need no gradient), the column gradient
+    ``(N*Ho*Wo, O) x (O, kh*kw*C)``; then the two linear layers' products as in case 3 (the first one
+    also passes its gradient back to the convolutions). Not included: building the columns
+    (im2col), folding the column gradient back (col2im), pooling, ReLU, the loss and the update.
+    ``backend="torch"``: the same products through PyTorch's BLAS (PyTorch's own convolutions are
+    oneDNN kernels, not im2col: for PyTorch this is a reference, not a floor).
+    """
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    convs = []
+    for (c, o, hw) in ((1, 32, 28), (32, 64, 14)):
+        m, k = batch * hw * hw, 9 * c
+        convs.append((rng.standard_normal((m, k)).astype(f32), rng.standard_normal((o, k)).astype(f32) * 0.05,
+                      rng.standard_normal((m, o)).astype(f32) * 0.05))
+    w1 = rng.standard_normal((128, 3136)).astype(f32) * 0.02
+    w2 = rng.standard_normal((10, 128)).astype(f32) * 0.05
+    a1 = rng.standard_normal((batch, 3136)).astype(f32)
+    g2 = rng.standard_normal((batch, 10)).astype(f32)
+    be = _Backend(backend)
+    convs = [be.arrays(*c) for c in convs]
+    w1, w2, a1, g2 = be.arrays(w1, w2, a1, g2)
+
+    def products() -> Any:
+        for i, (cols, w, g) in enumerate(convs):
+            _ = cols @ w.T
+            _ = g.T @ cols
+            if i:
+                _ = g @ w
+        h = be.affine(a1, w1)
+        _ = be.affine(h, w2)
+        _ = g2.T @ h
+        g1 = g2 @ w2
+        _ = g1.T @ a1
+        return g1 @ w1
 
     return products
 
@@ -245,12 +374,15 @@ def build_cases(torch: Any, quick: bool = False) -> list[Case]:
         cases.append(Case(
             f"2/3 b{batch}", f"MLP 784-512-256-10, b{batch}, train step",
             {"myelin": sm, "torch": st, "gemm": gemm_floor(sizes, batch), "gemm_naive": gemm_floor(sizes, batch, "naive"),
+             "gemm_torch": gemm_floor(sizes, batch, backend="torch"),
              "numpy": lambda np_step=np_step, x=x, y=y: np_step(x, y)},
             [Ratio("myelin", "torch", target), Ratio("myelin", "gemm", 1.1), Ratio("myelin", "gemm_naive"),
-             Ratio("torch", "gemm"), Ratio("numpy", "gemm"), Ratio("myelin", "numpy")],
+             Ratio("torch", "gemm"), Ratio("numpy", "gemm"), Ratio("myelin", "numpy"), Ratio("gemm", "gemm_torch"),
+             Ratio("torch", "gemm_torch")],
             note="case 3, the NumPy GEMM floor: only the 8 matrix products of one step; gemm in the fastest "
-                 "layouts (Myelin's), gemm_naive written as x @ W.T; numpy: the whole step hand-written in "
-                 "plain NumPy (benchmarks/numpy_mlp.py), the floor of any NumPy training step",
+                 "layouts (Myelin's), gemm_naive written as x @ W.T; gemm_torch: the same products through "
+                 "PyTorch's BLAS (gemm/gemm_torch: NumPy's BLAS against PyTorch's); numpy: the whole step "
+                 "hand-written in plain NumPy (benchmarks/numpy_mlp.py), the floor of any NumPy training step",
         ))
     for batch in (128, 32):
         m, t = mlp_pair(torch, sizes)
@@ -265,8 +397,14 @@ def build_cases(torch: Any, quick: bool = False) -> list[Case]:
     y = rng.integers(0, 10, 64)
     sm, st = train_step_pair(torch, m, t, x, y)
     cases.append(Case("4", "CNN (2 conv, 2 pool, 2 linear), b64 1x28x28, train step",
-                      {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.5)],
-                      rounds=9 if quick else 15))
+                      {"myelin": sm, "torch": st, "gemm": cnn_gemm_floor(64),
+                       "gemm_torch": cnn_gemm_floor(64, backend="torch")},
+                      [Ratio("myelin", "torch", 1.5), Ratio("myelin", "gemm"), Ratio("torch", "gemm"),
+                       Ratio("gemm", "gemm_torch")],
+                      rounds=9 if quick else 15,
+                      note="gemm: only the matrix products of one step (im2col GEMMs and the linear layers), in "
+                           "NumPy: the floor of any NumPy im2col CNN; gemm_torch: the same products through "
+                           "PyTorch's BLAS (PyTorch's own convolutions are oneDNN kernels)"))
 
     # 5) LSTM / GRU(64, 128), seq 50, batch 32, last hidden -> Linear(128, 10)
     for kind in ("LSTM", "GRU"):
@@ -275,11 +413,12 @@ def build_cases(torch: Any, quick: bool = False) -> list[Case]:
         y = rng.integers(0, 10, 32)
         sm, st = train_step_pair(torch, m, t, x, y)
         impls, ratios = {"myelin": sm, "torch": st}, [Ratio("myelin", "torch", 1.0)]
-        note = ""
-        if kind == "LSTM":
-            impls["gemm"] = lstm_gemm_floor()
-            ratios += [Ratio("myelin", "gemm"), Ratio("torch", "gemm")]
-            note = "gemm: only the matrix products of one step, in NumPy (the floor of any NumPy LSTM)"
+        floor = lstm_gemm_floor if kind == "LSTM" else gru_gemm_floor
+        impls["gemm"], impls["gemm_torch"] = floor(), floor(backend="torch")
+        ratios += [Ratio("myelin", "gemm"), Ratio("torch", "gemm"), Ratio("gemm", "gemm_torch"),
+                   Ratio("torch", "gemm_torch")]
+        note = (f"gemm: only the matrix products of one step, in NumPy (the floor of any NumPy {kind}); "
+                "gemm_torch: the same products through PyTorch's BLAS")
         cases.append(Case(f"5 {kind}", f"{kind}(64,128) seq50 b32 -> Linear(128,10), train step",
                           impls, ratios, rounds=9 if quick else 15, note=note))
     return cases

@@ -2,6 +2,7 @@
 
     python benchmarks/run.py [--quick] [--json benchmarks/results/latest.json] [--cases 1,2,6] [--clock cpu]
     python benchmarks/run.py --compare benchmarks/results/before.json benchmarks/results/after.json
+    python benchmarks/run.py --both benchmarks/results/intel_xeon   # one thread and every core, both written
 
 Cases (float32; "step" is forward, cross-entropy, backward, SGD step):
 
@@ -25,6 +26,16 @@ On a machine shared with other jobs, multi-threaded BLAS timings swing wildly; o
 library and the process CPU clock give steady ratios:
 ``OPENBLAS_NUM_THREADS=1 python benchmarks/run.py --clock cpu``.
 
+What a user running ``myelin train`` on a quiet machine gets is the other case: every core, wall
+clock. ``--both PREFIX`` runs the suite twice, each in a fresh process, and writes both files:
+``PREFIX_1thread.json`` (OPENBLAS_NUM_THREADS=OMP_NUM_THREADS=MKL_NUM_THREADS=1, process CPU clock
+unless ``--clock wall``) and ``PREFIX_<N>threads_wall.json`` (the libraries' default thread counts,
+N = the usable cores, wall clock); then it prints the two side by side. ``--threads N`` runs one
+suite with N BLAS threads (threadpoolctl) and N PyTorch threads. Every JSON file records the CPU
+model and SIMD flags, NumPy's BLAS (name, version, kernel, threads), PyTorch's version, BLAS and
+threads, the thread variables and the load average before and after, and ``--compare`` prints them
+per column.
+
 On machines that set OPENBLAS_CORETYPE (slower kernels for old OpenBLAS builds), benchmark with
 ``env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/run.py`` so NumPy gets the kernel
 PyTorch's own BLAS would pick; the JSON records the kernel in ``machine.blas.architecture``.
@@ -34,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,14 +57,16 @@ from _harness import (
     Case,
     Result,
     compare_files,
+    load_average,
     machine_info,
+    machine_summary,
     print_table,
     set_torch_threads,
     time_case,
     write_json,
 )
 
-__all__ = ["build", "main", "run"]
+__all__ = ["build", "main", "run", "run_both"]
 
 
 def build(torch: Any, quick: bool, keys: set[str] | None = None) -> list[Case]:
@@ -81,19 +95,23 @@ def build(torch: Any, quick: bool, keys: set[str] | None = None) -> list[Case]:
 
 def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = None, json_path: str | None = None,
         cases: list[Case] | None = None, verbose: bool = True, clock: str = "wall", settle_s: float = 0.0,
-        ) -> list[Result]:
+        blas_threads: int | None = None) -> list[Result]:
     """Build (unless given), time and print the cases; write the JSON file when ``json_path`` is given."""
     import torch
 
+    if blas_threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=blas_threads, user_api="blas")
     threads = set_torch_threads(torch)
     machine = machine_info()
     rounds = rounds or (5 if quick else 21)
     min_sample_s = 0.003 if quick else 0.01
     if verbose:
-        blas = machine["blas"]
-        print(f"{machine['cpu']}, {machine['cores']} cores; Python {machine['python']}, NumPy {machine['numpy']} "
-              f"({blas.get('name')} {blas.get('version')}, {blas.get('architecture')} kernel, {blas.get('threads')} "
-              f"threads), torch {machine.get('torch')} ({threads} threads), scikit-learn {machine.get('sklearn')}")
+        facts = machine_summary(machine)
+        print(f"{facts['CPU']}; Python {machine['python']}; {facts['NumPy BLAS']}; {facts['PyTorch']}; "
+              f"scikit-learn {machine.get('sklearn')}; threads: {facts['threads']}; load average "
+              f"{machine.get('load_average')}")
         if "OPENBLAS_CORETYPE" in os.environ:
             print(f"note: OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} forces an older OpenBLAS kernel on "
                   f"NumPy; unset it (and OPENBLAS_L2_SIZE) for this command to benchmark NumPy at its best")
@@ -113,12 +131,36 @@ def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = 
         print(f"\n{len(results)} cases in {time.perf_counter() - t0:.0f} s")
     if json_path:
         settings = {"quick": quick, "rounds": rounds, "min_sample_s": min_sample_s, "torch_threads": threads,
-                    "clock": clock, "settle_s": settle_s,
+                    "clock": clock, "settle_s": settle_s, "load_average": machine.get("load_average"),
+                    "load_average_after": load_average(),
                     "command": " ".join([Path(sys.executable).name] + sys.argv)}
         write_json(json_path, results, machine, settings)
         if verbose:
             print(f"wrote {json_path}")
     return results
+
+
+#: the variables that set thread counts (cleared for the every-core run, set to 1 for the other)
+_COUNT_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def run_both(prefix: str, forward: list[str], one_clock: str = "cpu") -> tuple[str, str]:
+    """Run the suite twice in fresh processes (one thread per library, then every core on the wall clock),
+    write ``PREFIX_1thread.json`` and ``PREFIX_<N>threads_wall.json``, print them side by side; return both paths."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    one, many = f"{prefix}_1thread.json", f"{prefix}_{cores}threads_wall.json"
+    base = {k: v for k, v in os.environ.items() if k not in _COUNT_VARS}
+    single = dict(base, **dict.fromkeys(_COUNT_VARS, "1"))
+    script = str(Path(__file__).resolve())
+    for env, clock, path in ((single, one_clock, one), (base, "wall", many)):
+        label = "one thread per library" if env is single else f"{cores} threads (the libraries' defaults)"
+        print(f"=== {label}, {clock} clock -> {path}", flush=True)
+        done = subprocess.run([sys.executable, script, *forward, "--clock", clock, "--json", path], env=env, check=False)
+        if done.returncode:
+            raise SystemExit(done.returncode)
+        print(flush=True)
+    compare_files(one, many)
+    return one, many
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -127,11 +169,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the results (and machine facts) as JSON")
     parser.add_argument("--cases", metavar="LIST", help="comma-separated case numbers to run (default: all)")
     parser.add_argument("--rounds", type=int, help="alternating rounds per case (default 21, quick 5)")
-    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+    parser.add_argument("--clock", choices=("wall", "cpu"), default=None,
                         help="wall (default) or process CPU time: steadier on a shared machine, fair with one "
-                             "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS")
+                             "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS (default wall; "
+                             "with --both, the one-thread run's clock, default cpu)")
     parser.add_argument("--settle", type=float, default=0.0, metavar="MS",
                         help="untimed pause before each sample, in milliseconds (default 0)")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="NumPy's BLAS threads (threadpoolctl) and PyTorch's threads for this run (default: "
+                             "the BLAS library's own choice, OPENBLAS_NUM_THREADS if set)")
+    parser.add_argument("--both", metavar="PREFIX",
+                        help="run the suite twice in fresh processes, one thread per library (--clock, default "
+                             "cpu) and every core (wall clock); write PREFIX_1thread.json and "
+                             "PREFIX_<N>threads_wall.json and print them side by side")
     parser.add_argument("--compare", nargs="+", metavar="JSON",
                         help="print the ratios of two or more JSON result files (oldest first) side by side and exit")
     args = parser.parse_args(argv)
@@ -140,9 +190,20 @@ def main(argv: list[str] | None = None) -> None:
             parser.error("--compare needs at least two result files")
         compare_files(*args.compare)
         return
+    if args.threads is not None and args.threads < 1:
+        parser.error(f"--threads: expected a positive number, received {args.threads}")
+    if args.both:
+        if args.json or args.threads is not None:
+            parser.error("--both writes its own two files and sets the threads itself: drop --json / --threads")
+        forward = [flag for flag, on in (("--quick", args.quick),) if on]
+        forward += [x for flag, value in (("--cases", args.cases), ("--rounds", args.rounds),
+                                          ("--settle", args.settle or None)) if value is not None
+                    for x in (flag, str(value))]
+        run_both(args.both, forward, args.clock or "cpu")
+        return
     keys = {k.strip() for k in args.cases.split(",")} if args.cases else None
-    run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock,
-        settle_s=args.settle / 1e3)
+    run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock or "wall",
+        settle_s=args.settle / 1e3, blas_threads=args.threads)
 
 
 if __name__ == "__main__":
