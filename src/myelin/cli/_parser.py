@@ -65,6 +65,19 @@ def positive_int(text: str) -> int:
     return value
 
 
+def thread_count(text: str) -> int | str:
+    """``auto`` or an integer >= 1 (``--threads``)."""
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected auto or an integer >= 1, got {text!r}")
+    return value
+
+
 def non_negative_int(text: str) -> int:
     value = _number(text, int)
     if value < 0:
@@ -143,6 +156,9 @@ def build_parser() -> Parser:
                         "is left as it is)")
     t.add_argument("--quiet", "-q", action="store_true", help="no progress display")
     t.add_argument("--no-report", action="store_true", help="do not write report.html")
+    t.add_argument("--threads", type=thread_count, default="auto", metavar="N",
+                   help="NumPy's BLAS threads while training: a number, or auto (default: one thread for small "
+                        "models and fewer on a busy machine; OPENBLAS_NUM_THREADS or OMP_NUM_THREADS, when set, win)")
 
     e = sub.add_parser("evaluate", help="loss and accuracy of a saved model on a data set",
                        description="Loss and accuracy of a saved model on the test part of a data set.")

@@ -248,7 +248,7 @@ def _fit(model: Any, data: Data, settings: dict[str, Any], run_dir: Path, args: 
         validation_split=float(settings["val_split"]), callbacks=callbacks, l1=float(settings["l1"]),
         l2=float(settings["l2"]), resume_from=args.resume, seed=int(settings["seed"]),
         verbose=0 if args.quiet else "auto", metrics=() if data.kind == "text" else ("accuracy",),
-        distributed=distributed,
+        distributed=distributed, threads=getattr(args, "threads", "auto"),
     )
 
 

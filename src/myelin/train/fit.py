@@ -35,6 +35,7 @@ from .evaluate import (
 from .history import Callback, History
 from .metrics import Metric, resolve_loss
 from .progress import Progress
+from .threads import BlasThreads
 
 __all__ = ["TrainingDivergedError", "evaluate", "fit", "predict"]
 
@@ -424,6 +425,7 @@ def fit(
     seed: int | None = None,
     verbose: Any = "auto",
     distributed: bool = False,
+    threads: Any = "auto",
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -464,6 +466,10 @@ def fit(
             ``pip install ".[mpi]"``): ``batch_size`` is the GLOBAL batch, each rank trains on
             ``batch_size / N`` of it, gradients are averaged with one Allreduce per step, and only rank 0
             writes checkpoints and progress. See ``myelin.distributed`` and docs/distributed.md.
+        threads: NumPy's BLAS threads during ``fit``: ``"auto"`` leaves a user's OPENBLAS_NUM_THREADS /
+            OMP_NUM_THREADS / ``myelin.set_num_threads`` alone, else uses one thread for small models
+            and leaves out cores other processes keep busy (``myelin.train.threads``); an int sets
+            it; None leaves BLAS's default. ``history.blas_threads`` says what was chosen and why.
 
     Ctrl-C (SIGINT, main thread) stops after the current batch: the History of the completed
     epochs is returned (``history.interrupted`` is True), each ModelCheckpoint writes a final,
@@ -473,6 +479,7 @@ def fit(
     The model's train/eval mode is restored when ``fit`` returns.
     """
     _check_args(epochs, batch_size, validation_split, l1, l2, clip_grad_norm)
+    blas = BlasThreads(model, threads, distributed=distributed)
     if seed is not None:
         from ..random import manual_seed
 
@@ -519,7 +526,8 @@ def fit(
     if resume_from is not None:
         params["initial_epoch"] = trainer.epochs_done
     was_training = getattr(model, "training", True)
-    with trainer.interrupt:
+    history.blas_threads = blas.choice
+    with trainer.interrupt, blas:
         try:
             cbs.on_train_begin({})
             trainer.run()
