@@ -827,7 +827,7 @@ class _Gen:
         norm = self.L.torch.linalg.vector_norm(self.env[x].detach(), dim=dim, keepdim=keepdim)
         if (self.L.value(norm) < MARGIN).any():  # no derivative at the zero vector
             return False
-        self.emit("method", [x], {"fn": fn, "kw": {"dim": dim, "keepdim": keepdim}})
+        self.emit("method", [x], {"fn": fn, "kw": {"p": 2, "dim": dim, "keepdim": keepdim}})
         return True
 
     def g_reshape(self) -> bool:

@@ -150,3 +150,16 @@ def test_logsumexp_on_zero_dim_tensor(dim, keepdim, torch):
     (y * 2.0).backward()
     (yt * 2.0).backward()
     np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+# ----------------------------------------------------------------------------- prod on 0-d tensors
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_prod_with_dim_on_zero_dim_tensor(dim, keepdim, torch):
+    """``x.prod(0)`` on a 0-d tensor: the backward raised NumPy's AxisError (moveaxis of a 0-d array)."""
+    x, xt = _pair(torch, -1.25)
+    y, yt = x.prod(dim, keepdim=keepdim), xt.prod(dim, keepdim=keepdim)
+    _same(y, yt)
+    (y * 2.0).backward()
+    (yt * 2.0).backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())

@@ -93,6 +93,8 @@ def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Product of the elements (over ``dim``); the gradient is exact where zeros occur (as PyTorch)."""
     a = x.data
     d = None if dim is None else _axis(dim, a.ndim, "prod")
+    if a.ndim == 0:  # dim 0 or -1 of a 0-d tensor: nothing to reduce
+        d = None
     out = np.asarray(np.prod(a, axis=d, keepdims=keepdim))
     if a.dtype.kind == "f":
         out = out.astype(a.dtype)
