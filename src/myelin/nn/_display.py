@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = ["module_html"]
 
 
@@ -26,4 +28,4 @@ def module_html(module: Any) -> str:
     head = "".join(f"<th>{h}</th>" for h in ("parameter", "shape", "count", "mean", "std", "|grad|"))
     table = f'<table class="myelin-parameters"><tr>{head}</tr>{"".join(rows)}</table>' if rows else ""
     return (f'<div class="myelin-module"><pre>{html.escape(repr(module))}</pre>{table}'
-            f"<div>{total:,} parameters</div></div>")
+            f"<div>{counted(total, 'parameter', spec=',')}</div></div>")
