@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .._plural import counted
 from .svg import escape, line_chart
 
 __all__ = ["curves_html"]
@@ -25,4 +26,4 @@ def curves_html(record: Mapping[str, Sequence[Any]], title: str = "") -> str:
                      for base, series in groups.items())
     n = max((len(v) for v in record.values()), default=0)
     head = f"<b>{escape(title)}</b> " if title else ""
-    return f'<div class="myelin-curves">{head}<span>{n} epoch{"s" if n != 1 else ""}</span><br>{charts}</div>'
+    return f'<div class="myelin-curves">{head}<span>{counted(n, "epoch")}</span><br>{charts}</div>'
