@@ -163,3 +163,16 @@ def test_prod_with_dim_on_zero_dim_tensor(dim, keepdim, torch):
     (y * 2.0).backward()
     (yt * 2.0).backward()
     np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+# ----------------------------------------------------------------------------- norm on 0-d tensors
+@pytest.mark.parametrize("p", [2, 1, float("inf")])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_norm_with_dim_on_zero_dim_tensor(p, keepdim, torch):
+    """``x.norm(p=2, dim=0)`` on a 0-d tensor raised NumPy's AxisError; PyTorch gives |x|."""
+    x, xt = _pair(torch, -0.6)
+    y, yt = x.norm(p=p, dim=0, keepdim=keepdim), xt.norm(p=p, dim=0, keepdim=keepdim)
+    _same(y, yt)
+    (y * 2.0).backward()
+    (yt * 2.0).backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
