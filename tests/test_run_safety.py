@@ -410,3 +410,28 @@ def test_evaluate_on_a_csv_says_it_is_not_a_model_file(tmp_path, capsys):
     code, _, err = _cli(["evaluate", str(path)], capsys)
     _misuse(code, err, "not a Myelin model, weights, checkpoint or safetensors file")
     assert "header length" not in err
+
+
+# ---------------------------------------------------------------------------------- 19: the CNN preset's ReLUs
+
+
+def test_the_cnn_preset_keeps_its_dense_relus_alive():
+    """The monitor warned that half the first dense layer's ReLUs died in one epoch; the preset now
+    normalises that layer's input to its ReLU, so none are dead on the training data."""
+    from myelin.cli._data import load_data
+    from myelin.cli._models import build_preset
+
+    data = load_data("digits")
+    myelin.manual_seed(0)
+    model = build_preset("cnn", data, 0.0)
+    myelin.fit(model, (data.x_train, data.y_train), loss="cross_entropy", optimizer="adam", epochs=1, verbose=0, seed=0)
+    model.eval()
+    h = myelin.tensor(data.x_train)
+    relus = []
+    with myelin.no_grad():
+        for layer in model:
+            h = layer(h)
+            if type(layer).__name__ == "ReLU":
+                relus.append(h.data)
+    dense = relus[-1]
+    assert dense.shape[1] == 128 and float((dense.max(axis=0) <= 0).mean()) < 0.05

@@ -5,12 +5,16 @@ Format (https://github.com/huggingface/safetensors): an 8-byte little-endian hea
 "data_offsets": [begin, end]}, ...}``, then the tensor bytes (little-endian, C order), with offsets
 relative to the end of the header, tensors packed without gaps or overlaps.
 
-We read and write the format ourselves rather than wrapping the ``safetensors`` package: the
-whole reader is ~150 lines we control, every malformed file maps to :class:`ModelFileError` with
-a message that names the problem (the package raises its own errors, and its NumPy loader
-trusts fields we want checked), memory is bounded by the file size (each tensor is read straight
-into its own array), and nothing but NumPy is needed. Files stay byte-compatible with the
-package in both directions (tested against ``safetensors.torch``).
+We read and write the format ourselves rather than wrapping the ``safetensors`` package (which is
+therefore not a dependency): the reader checks everything the package's Rust parser checks
+(offsets inside the data, no overlaps or gaps, dtype sizes, header size) and more (a non-blocking
+open that refuses FIFOs and devices, sparse files, a tensor count bounded before the JSON is
+parsed, duplicate keys, BOOL bytes), every malformed file maps to :class:`ModelFileError` naming the
+problem, and memory is bounded by the file size (each tensor is read straight into its own array,
+no intermediate copy). Loading a 100 MB model took 0.14 s here against 0.19-0.23 s with the package
+(``safetensors.numpy.load_file`` / ``safe_open``), with the same memory, 100 MB
+(``benchmarks/bench_safetensors_load.py``). Files stay byte-compatible with the package in both
+directions (tested against ``safetensors.torch``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import IO, Any, BinaryIO
 
 import numpy as np
 
+from .._plural import counted
 from .errors import ModelFileError
 from .limits import hint, limit
 
@@ -260,7 +265,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 def _read_exact(f: BinaryIO, n: int, where: str, source: str) -> bytes:
     data = f.read(n)
     if len(data) != n:
-        raise ModelFileError(f"{source}: truncated: expected {n} bytes of {where}, received {len(data)}")
+        raise ModelFileError(f"{source}: truncated: expected {counted(n, 'byte')} of {where}, received {len(data)}")
     return data
 
 
@@ -271,11 +276,11 @@ def _is_int(v: Any) -> bool:
 def _parse_header(f: BinaryIO, size: int, source: str) -> tuple[dict[str, str], list[tuple], int]:
     """``(metadata, entries sorted by offset, data start)``; every field checked."""
     if size < 8:
-        raise ModelFileError(f"{source}: truncated: {size} bytes, expected at least 8 (the header length)")
+        raise ModelFileError(f"{source}: truncated: {counted(size, 'byte')}, expected at least 8 (the header length)")
     n = int.from_bytes(_read_exact(f, 8, "header length", source), "little")
     first = f.read(1)
     if not first:
-        raise ModelFileError(f"{source}: truncated: expected {n} bytes of header, received 0")
+        raise ModelFileError(f"{source}: truncated: expected {counted(n, 'byte')} of header, received 0")
     if first != b"{" or n < 2:  # every safetensors header is a JSON object
         raise ModelFileError(
             f"{source}: not a Myelin model, weights, checkpoint or safetensors file (no safetensors header at the "
@@ -283,15 +288,15 @@ def _parse_header(f: BinaryIO, size: int, source: str) -> tuple[dict[str, str], 
         )
     max_header = limit("MYELIN_MAX_HEADER_BYTES")
     if n > max_header:
-        raise ModelFileError(f"{source}: header length {n} is above the limit of {max_header} bytes "
+        raise ModelFileError(f"{source}: header length {n} is above the limit of {counted(max_header, 'byte')} "
                              f"({hint('MYELIN_MAX_HEADER_BYTES')})")
     if 8 + n > size:
         raise ModelFileError(f"{source}: truncated or not a safetensors file: header length {n} runs past the end of "
-                             f"the file ({size} bytes)")
+                             f"the file ({counted(size, 'byte')})")
     raw = first + _read_exact(f, n - 1, "header", source)
     max_tensors = limit("MYELIN_MAX_TENSORS")
     if raw.count(b"data_offsets") > max_tensors:  # counted before parsing: a huge dict costs seconds and memory
-        raise ModelFileError(f"{source}: header describes more than {max_tensors:,} tensors "
+        raise ModelFileError(f"{source}: header describes more than {counted(max_tensors, 'tensor', spec=',')} "
                              f"({hint('MYELIN_MAX_TENSORS')})")
     try:
         text = raw.decode("utf-8")
@@ -318,11 +323,11 @@ def _parse_header(f: BinaryIO, size: int, source: str) -> tuple[dict[str, str], 
         if begin < expected:
             raise ModelFileError(f"{source}: tensor {name!r} at bytes [{begin}, {end}) overlaps tensor {previous!r}")
         if begin > expected:
-            raise ModelFileError(f"{source}: gap of {begin - expected} bytes before tensor {name!r} (offset {begin})")
+            raise ModelFileError(f"{source}: gap of {counted(begin - expected, 'byte')} before tensor {name!r} (offset {begin})")
         expected, previous = end, name
     if expected != buffer_len:
         raise ModelFileError(
-            f"{source}: tensors cover {expected} bytes but the data section has {buffer_len} "
+            f"{source}: tensors cover {counted(expected, 'byte')} but the data section has {buffer_len} "
             f"({buffer_len - expected} trailing bytes)"
         )
     return metadata, entries, 8 + n
@@ -354,7 +359,7 @@ def _check_entry(name: str, info: Any, buffer_len: int, source: str) -> tuple:
         count *= d
     if count * itemsize != end - begin:
         raise ModelFileError(
-            f"{where}: shape {shape} of {dtype_name} needs {count * itemsize} bytes, data_offsets give {end - begin}"
+            f"{where}: shape {shape} of {dtype_name} needs {counted(count * itemsize, 'byte')}, data_offsets give {end - begin}"
         )
     nonzero = 1
     for d in shape:
@@ -373,7 +378,7 @@ def _read_tensor(f: BinaryIO, start: int, entry: tuple, source: str) -> np.ndarr
         f.seek(start + begin)
         got = f.readinto(flat.view(np.uint8))
         if got != end - begin:
-            raise ModelFileError(f"{source}: truncated inside tensor {name!r}: expected {end - begin} bytes, got {got}")
+            raise ModelFileError(f"{source}: truncated inside tensor {name!r}: expected {counted(end - begin, 'byte')}, got {got}")
     if dtype_name == "BOOL" and count and flat.view(np.uint8).max() > 1:
         raise ModelFileError(f"{source}: tensor {name!r}: BOOL values must be bytes 0 or 1")
     if dtype_name == "BF16":  # widen bfloat16 to float32 exactly (NumPy has no bfloat16)
@@ -404,7 +409,7 @@ def _open(path: str | os.PathLike[str]) -> tuple[BinaryIO, int, str]:
         blocks = getattr(info, "st_blocks", None)
         if blocks is not None and info.st_size > _SPARSE_MIN_BYTES and blocks * 512 < info.st_size // 4:
             raise ModelFileError(
-                f"{source}: a sparse file ({info.st_size:,} bytes of which {blocks * 512:,} are on disk): "
+                f"{source}: a sparse file ({counted(info.st_size, 'byte', spec=',')} of which {blocks * 512:,} are on disk): "
                 "not a file Myelin wrote; refusing to read its holes into memory"
             )
         if hasattr(os, "set_blocking"):
@@ -427,7 +432,7 @@ def read_safetensors(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray
         try:
             return _read_all(f, size, source)
         except MemoryError:
-            raise ModelFileError(f"{source}: its {size:,} bytes of tensors do not fit in memory") from None
+            raise ModelFileError(f"{source}: its {counted(size, 'byte', spec=',')} of tensors do not fit in memory") from None
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
