@@ -180,7 +180,8 @@ class NeuronMonitor(Callback):
         model = self.model
         self._layers = [(name or type(m).__name__, m, kind) for name, m in model.named_modules()
                         if (kind := layer_kind(m)) is not None]
-        self._snapshot = self._weights()
+        loaded, self._loaded_snapshot = getattr(self, "_loaded_snapshot", None), None
+        self._snapshot = loaded if loaded is not None else self._weights()  # a resumed run: the saved weights
         params = getattr(self, "params", None)
         steps = params.get("steps") if isinstance(params, dict) else None
         self._steps = steps if isinstance(steps, int) and steps > 0 else None
@@ -444,13 +445,19 @@ class NeuronMonitor(Callback):
         self._current = None
 
     def state_dict(self) -> dict[str, Any]:
-        """Records and warnings so far (kept in ``fit`` checkpoints, restored on resume)."""
-        return {"records": self.records, "warnings": self.warnings, "seconds": self.seconds}
+        """Records, warnings and the weights ``update_ratio`` compares with (kept in ``fit`` checkpoints,
+        restored on resume, so a run resumed mid-epoch reports the same ratios as one never stopped)."""
+        return {"records": self.records, "warnings": self.warnings, "seconds": self.seconds,
+                "snapshot": {name: list(arrays) for name, arrays in self._snapshot.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.records = list(state.get("records", []))
         self.warnings = list(state.get("warnings", []))
         self.seconds = float(state.get("seconds", 0.0))
+        snapshot = state.get("snapshot")
+        ok = isinstance(snapshot, dict) and all(
+            isinstance(v, list) and all(isinstance(a, np.ndarray) for a in v) for v in snapshot.values())
+        self._loaded_snapshot = {k: [np.array(a) for a in v] for k, v in snapshot.items()} if ok else None
 
     # ------------------------------------------------------------------ output
     def to_dict(self) -> dict[str, Any]:
