@@ -295,6 +295,7 @@ class _Trainer:
             self.step += 1
             self.batch = b + 1
             self.callbacks.on_batch_end(b, {"batch": b, "size": n, "loss": value})
+            self._check_far_above_start(value, epoch, b)  # after the callbacks: a monitor sees the batch first
             self.progress.batch_end(self.loss_sum / self.count)
             if self._should_stop() and (steps is None or b + 1 < steps):
                 return False
@@ -307,10 +308,8 @@ class _Trainer:
         out = self.model(x)
         loss = self.loss_fn(out, y)
         value = loss_value(loss)
-        if math.isfinite(value):
-            if self.start_loss is None:
-                self.start_loss = value
-            self._check_far_above_start(value, epoch, b)
+        if math.isfinite(value) and self.start_loss is None:
+            self.start_loss = value
         if not math.isfinite(value):
             lr = self.optimizer.param_groups[0]["lr"]
             raise TrainingDivergedError(
@@ -341,7 +340,7 @@ class _Trainer:
         """Raise :class:`TrainingDivergedError` when the mean loss of the last batches is ``DIVERGED_FACTOR``
         times the first batch's (a finite loss can diverge too: lr=1e6 reaches 1e12 without a NaN)."""
         start = self.start_loss
-        if start is None or start <= 0:
+        if start is None or start <= 0 or not math.isfinite(value):
             return
         self._recent.append(value)
         running = sum(self._recent) / len(self._recent)  # over a few batches: one odd batch is no divergence
