@@ -1,6 +1,6 @@
 """Differential fuzzer of the engine: random expression graphs, Myelin against PyTorch in float64.
 
-Each example is a random program (see ``_engine_fuzz.py`` for the generator's design): leaves of
+Each example is a random program (see ``_engine_fuzz_gen.py`` for the generator's design): leaves of
 mixed shapes (0-d, ``(1,)``, empty dims, broadcasting shapes), up to a dozen ops on them (Python
 numbers on either side, activations, exp/log/sqrt/abs/clamp, maximum/minimum/where, reductions
 with ``dim``/``keepdim``, indexing, shape ops, matmul, cat/stack/split, ``no_grad`` islands,
@@ -19,7 +19,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from _engine_fuzz import MyelinLib, Program, TorchLib, programs, run
+from _engine_fuzz import MyelinLib, Program, TorchLib, run
+from _engine_fuzz_gen import programs
 
 RTOL = 1e-7
 

@@ -115,9 +115,33 @@ def test_micrograd_readme_first_lines(shape, torch):
 
 
 # ----------------------------------------------------------------------------- in-place versus rebinding
+def _micrograd_readme_inplace(lib, v):
+    """The README exactly as micrograd writes it, with ``+=`` on intermediates (PyTorch accepts it too)."""
+    a, b = v["a"], v["b"]
+    c = a + b
+    d = a * b + b**3
+    c += c + 1
+    c += 1 + c + (-a)
+    d += d * 2 + (b + a).relu()
+    d += 3 * d + (b - a).relu()
+    e = c - d
+    f = e**2
+    g = f / 2.0
+    g += 10.0 / f
+    return g
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
+def test_micrograd_readme_with_inplace_adds_on_intermediates(shape, torch):
+    """``c += c + 1`` on a non-leaf gives PyTorch's numbers (Myelin rebinds ``c`` to a new node)."""
+    out, leaves = _compare(_micrograd_readme_inplace, shape, torch, rtol=2e-5, a=-4.0, b=2.0)
+    assert float(out.data.reshape(())) == pytest.approx(24.7041, abs=1e-4)
+    assert float(_grad(leaves["a"]).reshape(())) == pytest.approx(138.8338, abs=1e-3)
+
+
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
 def test_rebinding_form_of_inplace_add_matches_torch_inplace(shape, torch):
-    """A learner's ``c += c + 1`` is ``c = c + c + 1`` in Myelin; PyTorch's in-place form gives the same numbers."""
+    """``c = c + c + 1`` in Myelin and PyTorch's in-place ``c += c + 1`` give the same numbers."""
     a_m = myelin.tensor(np.full(shape, -4.0, np.float32), requires_grad=True)
     c_m = a_m * 2
     c_m = c_m + c_m + 1
@@ -133,22 +157,25 @@ def test_rebinding_form_of_inplace_add_matches_torch_inplace(shape, torch):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
 @pytest.mark.parametrize("op", ["+=", "-=", "*=", "/="])
-def test_inplace_on_tensor_requiring_grad_raises_clearly(shape, op):
+def test_inplace_on_leaf_requiring_grad_raises_clearly(shape, op, torch):
+    """A leaf that requires grad cannot be changed in place (PyTorch refuses too); nothing is changed."""
     a = myelin.tensor(np.full(shape, -4.0, np.float32), requires_grad=True)
-    c = a + 1  # a non-leaf that requires grad, as micrograd's c
-    before = c.data.copy()
     with pytest.raises(RuntimeError, match=r"in-place.*requires grad.*no_grad"):
         if op == "+=":
-            c += c + 1
+            a += a + 1
         elif op == "-=":
-            c -= 1
+            a -= 1
         elif op == "*=":
-            c *= 2
+            a *= 2
         else:
-            c /= 2
-    np.testing.assert_array_equal(c.data, before)  # nothing was changed
-    with pytest.raises(RuntimeError, match="in-place"):
-        a += 1
+            a /= 2
+    np.testing.assert_array_equal(a.data, np.full(shape, -4.0, np.float32))
+    at = torch.tensor(np.full(shape, -4.0, np.float32), requires_grad=True)
+    with pytest.raises(RuntimeError):
+        at += 1
+    with myelin.no_grad():  # the way to update a parameter by hand
+        a -= 1
+    np.testing.assert_array_equal(a.data, np.full(shape, -5.0, np.float32))
 
 
 # ----------------------------------------------------------------------------- a neuron by hand
