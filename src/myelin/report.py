@@ -179,6 +179,8 @@ def _curves(run_dir: Path, figures: _Figures) -> str:
     path = run_dir / "history.csv"
     if not path.is_file():
         return _note("no history.csv in the run directory")
+    if path.stat().st_size > _MAX_JSON_BYTES // 4:
+        return _note(f"history.csv is larger than {_MAX_JSON_BYTES >> 22} MB; not read")
     from .plot import _metric_groups, read_history_csv
 
     history = read_history_csv(path)

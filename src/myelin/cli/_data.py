@@ -23,7 +23,6 @@ __all__ = ["BUILTIN", "Data", "check_data_options", "load_data", "load_inputs", 
            "read_npz"]
 
 BUILTIN = ("digits", "mnist", "fashion-mnist")
-MAX_CSV_BYTES = 512 * 1024 * 1024
 
 
 @dataclass
@@ -199,8 +198,8 @@ def read_csv(path: Path, target: str | None, label: bool = True) -> tuple[np.nda
     Numeric labels are used as class indices; text labels become classes in sorted order
     (``classes`` is their names). A cell that is not a number is reported with its line and column.
     """
-    if path.stat().st_size > MAX_CSV_BYTES:
-        raise CLIError(f"{path}: larger than {MAX_CSV_BYTES >> 20} MB")
+    if path.stat().st_size > limit("MYELIN_MAX_CSV_BYTES"):
+        raise CLIError(f"{path}: larger than {limit('MYELIN_MAX_CSV_BYTES') >> 20} MB ({hint('MYELIN_MAX_CSV_BYTES')})")
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             header = [h.strip() for h in next(csv.reader(f), [])]

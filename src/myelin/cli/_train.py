@@ -224,6 +224,10 @@ def _prepare(args: argparse.Namespace) -> tuple[dict[str, Any], Data, Any, str]:
     if settings["val_split"] and int(len(data.x_train) * (1 - settings["val_split"])) < 1:
         raise CLIError(f"--val-split {settings['val_split']} leaves no training samples")
     model, source = _build_model(settings, data, args.resume, getattr(args, "dropout", None) is not None)
+    if args.resume and data.kind != "text":  # the model comes from a file: bound what its forward pass allocates
+        from ..io.forward_budget import check_forward_budget
+
+        check_forward_budget(model, data.input_shape, args.resume)
     _check_model_fits(model, data, source)
     return settings, data, model, source
 

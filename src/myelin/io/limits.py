@@ -20,7 +20,8 @@ LIMITS: dict[str, tuple[int, str]] = {
     "MYELIN_MAX_HEADER_BYTES": (100_000_000, "bytes of a safetensors header"),
     "MYELIN_MAX_TENSORS": (100_000, "tensors in one safetensors file"),
     "MYELIN_MAX_FORWARD_BYTES": (256 * 1024**2, "bytes one forward pass of a loaded model may allocate (batch of 1)"),
-    "MYELIN_MAX_ARRAY_BYTES": (2 * 1024**3, "decompressed bytes of the arrays in one .npz file"),
+    "MYELIN_MAX_ARRAY_BYTES": (320 * 1024**2, "bytes of the arrays in one .npz file, counted as float32 (MNIST: 220 MB)"),
+    "MYELIN_MAX_CSV_BYTES": (128 * 1024**2, "bytes of one CSV file"),
     "MYELIN_MAX_CLASSES": (10_000, "classes (largest label + 1) in a data set or predictions file"),
 }
 

@@ -3,8 +3,8 @@
 ``np.load`` trusts the sizes a file declares: a 261 KB ``.npz`` of zeros can decompress to
 gigabytes, and an ``.npy`` header can promise a shape far larger than its data. :func:`read_npz`
 checks every member before decompressing it: its ``.npy`` header (dtype, shape) must agree with
-its declared uncompressed size, and the arrays together may not exceed ``MYELIN_MAX_ARRAY_BYTES``
-(see :mod:`myelin.io.limits`).
+its declared uncompressed size, and the arrays together, counted as float32 (what inputs become),
+may not exceed ``MYELIN_MAX_ARRAY_BYTES`` (see :mod:`myelin.io.limits`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import zipfile
 
 import numpy as np
 
+from .._plural import counted
 from .limits import hint, limit
 
 __all__ = ["NpzError", "read_npz"]
@@ -50,15 +51,16 @@ def read_npz(path: str | os.PathLike[str], max_bytes: int | None = None) -> dict
                 dtype, shape = _member_header(zf, info, source)
                 if dtype.hasobject:
                     raise NpzError(f"{source}: array {info.filename[:-4]!r} holds Python objects (pickle); refused")
-                need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                count = int(np.prod(shape, dtype=object))
+                need = count * dtype.itemsize
                 if need > info.file_size:
-                    raise NpzError(f"{source}: array {info.filename[:-4]!r} declares shape {shape} ({need:,} bytes) "
+                    raise NpzError(f"{source}: array {info.filename[:-4]!r} declares shape {shape} ({counted(need, 'byte', spec=',')}) "
                                    f"but holds {info.file_size:,}")
-                total += info.file_size
+                total += count * max(dtype.itemsize, 4)  # as float32: what the inputs become
                 if total > budget:
-                    raise NpzError(f"{source}: its arrays decompress to more than {budget:,} bytes "
+                    raise NpzError(f"{source}: its arrays decompress to more than {counted(budget, 'byte', spec=',')} "
                                    f"({hint('MYELIN_MAX_ARRAY_BYTES')})" if max_bytes is None else
-                                   f"{source}: its arrays decompress to more than {budget:,} bytes")
+                                   f"{source}: its arrays decompress to more than {counted(budget, 'byte', spec=',')}")
         with np.load(source, allow_pickle=False) as f:
             return {k: f[k] for k in f.files}
     except NpzError:
