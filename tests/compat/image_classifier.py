@@ -14,11 +14,11 @@ table = np.loadtxt(os.environ["COMPAT_DIGITS"], delimiter=",", dtype=np.float32)
 images = (table[:, :64].reshape(-1, 1, 8, 8) / 16.0 - 0.5) / 0.5  # as transforms.Normalize((0.5,), (0.5,))
 labels = table[:, 64].astype(np.int64)
 
-batch_size = 16
+batch_size = 32
 trainset = TensorDataset(torch.tensor(images[:1400]), torch.tensor(labels[:1400]))
-trainloader = DataLoader(trainset, batch_size=batch_size, shuffle=True, num_workers=2)
+trainloader = DataLoader(trainset, batch_size=batch_size, shuffle=True)
 testset = TensorDataset(torch.tensor(images[1400:]), torch.tensor(labels[1400:]))
-testloader = DataLoader(testset, batch_size=batch_size, shuffle=False, num_workers=2)
+testloader = DataLoader(testset, batch_size=batch_size, shuffle=False)
 classes = ("0", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 dataiter = iter(trainloader)
@@ -48,9 +48,9 @@ class Net(nn.Module):
 
 net = Net()
 criterion = nn.CrossEntropyLoss()
-optimizer = optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+optimizer = optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
 
-for epoch in range(6):
+for epoch in range(4):
     running_loss = 0.0
     for i, data in enumerate(trainloader, 0):
         inputs, labels_batch = data
@@ -60,8 +60,8 @@ for epoch in range(6):
         loss.backward()
         optimizer.step()
         running_loss += loss.item()
-        if i % 40 == 39:
-            print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 40:.3f}")
+        if i % 20 == 19:
+            print(f"[{epoch + 1}, {i + 1:5d}] loss: {running_loss / 20:.3f}")
             running_loss = 0.0
 print("Finished Training")
 

@@ -141,7 +141,7 @@ def train(rnn, training_data, n_epoch=10, n_batch_size=64, report_every=50, lear
 
 
 random.seed(0)
-all_losses = train(rnn, train_set, n_epoch=12, learning_rate=0.15, report_every=4)
+all_losses = train(rnn, train_set, n_epoch=6, learning_rate=0.15, report_every=2)
 print(f"RESULT loss_fell {all_losses[-1] < all_losses[0]}")
 
 

@@ -10,7 +10,7 @@ x = np.linspace(-math.pi, math.pi, 2000)
 y = np.sin(x)
 a, b, c, d = 0.1, 0.2, -0.1, 0.05  # fixed starting values, so every run can be compared
 learning_rate = 1e-6
-for t in range(2000):
+for t in range(300):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
     loss = np.square(y_pred - y).sum()
     grad_y_pred = 2.0 * (y_pred - y)
@@ -27,7 +27,7 @@ a = torch.tensor(0.1, device=device, dtype=dtype)
 b = torch.tensor(0.2, device=device, dtype=dtype)
 c = torch.tensor(-0.1, device=device, dtype=dtype)
 d = torch.tensor(0.05, device=device, dtype=dtype)
-for t in range(2000):
+for t in range(300):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
     loss = (y_pred - y).pow(2).sum().item()
     grad_y_pred = 2.0 * (y_pred - y)
@@ -46,7 +46,7 @@ a = torch.tensor(0.1, dtype=dtype, requires_grad=True)
 b = torch.tensor(0.2, dtype=dtype, requires_grad=True)
 c = torch.tensor(-0.1, dtype=dtype, requires_grad=True)
 d = torch.tensor(0.05, dtype=dtype, requires_grad=True)
-for t in range(2000):
+for t in range(300):
     y_pred = a + b * x + c * x ** 2 + d * x ** 3
     loss = (y_pred - y).pow(2).sum()
     loss.backward()
@@ -80,7 +80,7 @@ b = torch.full((), -1.0, dtype=dtype, requires_grad=True)
 c = torch.full((), 0.0, dtype=dtype, requires_grad=True)
 d = torch.full((), 0.3, dtype=dtype, requires_grad=True)
 learning_rate = 5e-6
-for t in range(2000):
+for t in range(300):
     P3 = LegendrePolynomial3.apply
     y_pred = a + b * P3(c + d * x)
     loss = (y_pred - y).pow(2).sum()
@@ -108,7 +108,7 @@ with torch.no_grad():
     model[0].bias.fill_(0.1)
 loss_fn = torch.nn.MSELoss(reduction="sum")
 learning_rate = 1e-6
-for t in range(2000):
+for t in range(300):
     y_pred = model(xx)
     loss = loss_fn(y_pred, y)
     model.zero_grad()
@@ -125,7 +125,7 @@ with torch.no_grad():
     model[0].weight.copy_(torch.tensor([[0.2, -0.1, 0.05]]))
     model[0].bias.fill_(0.1)
 optimizer = torch.optim.RMSprop(model.parameters(), lr=1e-3)
-for t in range(2000):
+for t in range(300):
     y_pred = model(xx)
     loss = loss_fn(y_pred, y)
     optimizer.zero_grad()
@@ -153,7 +153,7 @@ class Polynomial3(torch.nn.Module):
 model = Polynomial3()
 criterion = torch.nn.MSELoss(reduction="sum")
 optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
-for t in range(2000):
+for t in range(300):
     y_pred = model(x)
     loss = criterion(y_pred, y)
     optimizer.zero_grad()

@@ -16,6 +16,7 @@ import numpy as np
 from . import engine, indexing, node, reductions, shape
 from .grad_mode import STATE
 from .node import make_node, to_array, unbroadcast
+from .tensor_api import TensorMethods
 
 __all__ = ["Size", "Tensor", "as_tensor", "tensor"]
 
@@ -115,10 +116,12 @@ class Size(int):
         return self._shape if dim is None else self._shape[dim]
 
 
-class Tensor:
+class Tensor(TensorMethods):
     """An n-dimensional array with reverse-mode automatic differentiation.
 
-    Create one with :func:`myelin.tensor`. Operators broadcast as NumPy does.
+    Create one with :func:`myelin.tensor`. Operators broadcast as NumPy does. The engine and the
+    arithmetic live here; PyTorch's other method spellings (``to``, ``cpu``, ``norm``, ``add_`` ...)
+    come from :class:`~myelin.core.tensor_api.TensorMethods`.
     """
 
     __slots__ = (
@@ -295,8 +298,6 @@ class Tensor:
         if dtype.kind != "f":
             return Tensor._wrap(out)
         return make_node(out, (self,), lambda g: (g.astype(src),), "astype")
-
-    to = astype
 
     def float(self) -> Tensor:
         return self.astype(np.float32)
@@ -549,12 +550,16 @@ class Tensor:
         return matmul(node.ensure_tensor(other, self.data), self)
 
     # In-place operators change ``.data`` (no graph): allowed on tensors that need no gradient
-    # or under ``no_grad``, as in PyTorch's ``with no_grad(): w -= lr * w.grad``.
+    # or under ``no_grad``, as in PyTorch's ``with no_grad(): w -= lr * w.grad``. On a result inside
+    # a graph (``total += loss``) they record the out-of-place op and rebind the name, as PyTorch's
+    # graph does; on a leaf that requires grad they raise, as PyTorch does.
     def _inplace(self, op: str, other: Any, fn: Callable[[np.ndarray, Any], Any]) -> Tensor:
-        if STATE.enabled and self.requires_grad:
+        if STATE.enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self._backward is not None or not self.requires_grad:
+                return _OUT_OF_PLACE[op](self, other)
             raise RuntimeError(
-                f"{op}: in-place change of a tensor that requires grad; wrap it in myelin.no_grad() "
-                f"or write x = x {op[1]} y"
+                f"{op}: in-place change of a leaf tensor that requires grad; wrap it in myelin.no_grad() "
+                f"or write x = x {op[0]} y"
             )
         fn(self.data, to_array(other, self.data))
         return self
@@ -608,11 +613,11 @@ class Tensor:
     def __or__(self, other: Any) -> Tensor:
         return self._compare(other, np.logical_or, "or")
 
-    def any(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.any()))
+    def any(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.any(axis=dim, keepdims=keepdim)))
 
-    def all(self) -> Tensor:
-        return Tensor._wrap(np.asarray(self.data.all()))
+    def all(self, dim: Any = None, keepdim: bool = False) -> Tensor:
+        return Tensor._wrap(np.asarray(self.data.all(axis=dim, keepdims=keepdim)))
 
     def isnan(self) -> Tensor:
         return Tensor._wrap(np.isnan(self.data))
@@ -790,6 +795,10 @@ class Tensor:
 
 
 node.TENSOR_CLASS = Tensor
+
+_OUT_OF_PLACE: dict[str, Callable[[Tensor, Any], Tensor]] = {
+    "+=": Tensor.__add__, "-=": Tensor.__sub__, "*=": Tensor.__mul__, "/=": Tensor.__truediv__,
+}
 
 #: NumPy ufuncs that run as the differentiable Tensor op of the same meaning.
 _UFUNC_OPS: dict[str, Callable[..., Tensor]] = {
