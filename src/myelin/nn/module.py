@@ -28,6 +28,8 @@ import numpy as np
 
 from ..autograd.grad_mode import STATE
 from ..core.tensor import Tensor
+from ..devices import check_device, parse_to
+from ._factory import accept_factory_kwargs, strip_factory_kwargs
 from ._hooks import BackwardHookTracker, RemovableHandle, wrap_input
 from ._state import IncompatibleKeys, LoadStateDictError, load_arrays
 from .parameter import Parameter
@@ -64,14 +66,21 @@ class Module:
 
     training: bool
     _path: str | None
+    #: Whether ``fit``'s ``l1``/``l2`` penalise this module's weights (False for normalisation
+    #: layers and learned activation slopes; biases are never penalised): see ``nn.utils.penalized_parameters``.
+    penalize_weights: bool = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__module__.startswith("myelin.") and "__init__" in cls.__dict__:
+            cls.__init__ = accept_factory_kwargs(cls.__dict__["__init__"])  # device=, dtype= (PyTorch's)
         if cls.__module__.startswith("myelin.") and not cls.__name__.startswith("_"):
             register_module(cls)
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         self = super().__new__(cls)
+        if kwargs:
+            kwargs = strip_factory_kwargs(cls.__init__, kwargs)
         recorded = init_args(cls.__init__, self, args, kwargs)  # the outermost call's arguments
         if recorded is not None:
             self.__dict__["_init_args"] = recorded
@@ -412,7 +421,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad[...] = 0
+                p.grad.data[...] = 0
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -426,9 +435,15 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
-        """Cast floating-point parameters, gradients and buffers to ``dtype`` (in place; returns self)."""
-        dtype = np.dtype(dtype)
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """PyTorch's ``to``: ``to("cpu")``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (in place; returns self).
+
+        The device must be the CPU (anything else raises a ``DeviceError`` that says what to write);
+        a dtype casts floating-point parameters, gradients and buffers.
+        """
+        _, dtype = parse_to(args, kwargs, "Module.to")
+        if dtype is None:
+            return self
         if dtype.kind != "f":
             raise TypeError(f"to: only floating-point dtypes are supported, received {dtype}")
         for m in self.modules():
@@ -447,6 +462,23 @@ class Module:
 
     def float(self) -> Module:
         return self.to(np.float32)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def type(self, dst_type: Any) -> Module:
+        """Cast floating-point parameters and buffers to ``dst_type`` (as ``to(dst_type)``)."""
+        return self.to(dst_type)
+
+    def cpu(self) -> Module:
+        """Myelin's modules always live on the CPU: returns self."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Raises a ``DeviceError``: Myelin runs on the CPU only (write ``.to(device)`` with ``device = "cpu"``)."""
+        check_device("cuda" if device is None else device if not isinstance(device, int) else f"cuda:{device}",
+                     "Module.cuda")
+        return self
 
     # ------------------------------------------------------------------ state
     def _state_entries(self, prefix: str = "") -> Iterator[tuple[str, Module, str, bool]]:
