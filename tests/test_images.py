@@ -71,3 +71,22 @@ def test_predict_classifies_a_jpeg(tmp_path, capsys):
     PIL.fromarray(_digit()).save(jpeg)
     assert main(["predict", str(path), str(jpeg)]) == 0
     assert capsys.readouterr().out.startswith("predicted class: ")
+
+
+def test_the_pure_python_png_reader_bounds_its_time(tmp_path, monkeypatch):
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_cli import png_bytes
+
+    monkeypatch.setattr(_png, "_pillow", lambda: None)
+    img = np.random.default_rng(0).integers(0, 256, (1024, 1024, 4)).astype(np.uint8)
+    path = tmp_path / "big.png"
+    path.write_bytes(png_bytes(img, filters=(3, 4)))
+    start = time.monotonic()
+    with pytest.raises(PNGError, match="Average/Paeth-filtered rows .* install Pillow"):
+        read_image(path)
+    assert time.monotonic() - start < 3
+    assert read_image.__module__ == "myelin.cli._png" and PIL.open(path).size == (1024, 1024)

@@ -30,6 +30,7 @@ _CHANNELS = {0: 1, 2: 3, 4: 2, 6: 4}
 MAX_SIDE = 4096
 MAX_PIXELS = 2048 * 2048  # the Average/Paeth filters are undone in Python: keep that bounded
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_SEQUENTIAL_BYTES = 2_000_000  # Average/Paeth bytes undone in Python (about 2.5 s); Pillow has no such bound
 
 
 class PNGError(ValueError):
@@ -61,6 +62,10 @@ def _unfilter(raw: bytes, width: int, height: int, bpp: int, where: str) -> np.n
     if len(raw) != height * (stride + 1):
         raise PNGError(f"{where}: expected {counted(height * (stride + 1), 'byte')} of image data, received {len(raw)}")
     rows = np.frombuffer(raw, dtype=np.uint8).reshape(height, stride + 1)
+    slow = int(np.isin(rows[:, 0], (3, 4)).sum()) * stride
+    if slow > MAX_SEQUENTIAL_BYTES:  # about 1.3 us per byte in Python: bound the time, not only the size
+        raise PNGError(f"{where}: {counted(slow, 'byte')} of Average/Paeth-filtered rows are above the "
+                       f"{MAX_SEQUENTIAL_BYTES:,} this reader decodes in a few seconds; {_pillow_hint()}")
     out = np.zeros((height, stride), dtype=np.uint8)
     prev = np.zeros(stride, dtype=np.uint8)
     for r in range(height):
