@@ -684,7 +684,8 @@ class _Gen:
     FAMILIES = (
         "g_scalar", "g_binary", "g_elementwise", "g_activation", "g_reduce", "g_layout", "g_index",
         "g_scalar", "g_binary", "g_matmul", "g_reshape", "g_clamp", "g_softmax", "g_maxmin", "g_where",
-        "g_cat_stack", "g_split", "g_binary", "g_reduce", "g_activation", "g_more_reductions",
+        "g_cat_stack", "g_split", "g_binary", "g_reduce", "g_activation", "g_more_reductions", "g_activation",
+        "g_layout",
     )
 
     def step(self) -> None:

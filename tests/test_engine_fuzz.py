@@ -81,7 +81,7 @@ def test_generator_covers_what_users_write(torch):
 
     seen: set[str] = set()
 
-    @_settings(300)
+    @_settings(500)
     @given(st.data())
     def collect(data):
         prog = data.draw(programs())
