@@ -292,3 +292,68 @@ def test_float32_stays_float32():
     for fn in (myelin.sin, myelin.rsqrt, myelin.log1p, lambda a: myelin.norm(a, dim=1),
                lambda a: myelin.cumsum(a, 0), lambda a: myelin.einsum("ij->j", a), lambda a: myelin.prod(a, 1)):
         assert fn(x.abs() + 1).dtype == np.float32
+
+
+def test_autograd_function_matches_pytorch(torch):
+    class Legendre3(myelin.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return 0.5 * (5 * x ** 3 - 3 * x)
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 1.5 * (5 * x ** 2 - 1)
+
+    class Scale(myelin.autograd.Function):  # two inputs, a number among them, two outputs
+        @staticmethod
+        def forward(ctx, x, k, w):
+            ctx.k = k
+            ctx.save_for_backward(x, w)
+            return x * w * k, x + w
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            x, w = ctx.saved_tensors
+            return g1 * w * ctx.k + g2, None, g1 * x * ctx.k + g2
+
+    a = np.linspace(-1, 1, 7)
+    assert gradcheck(lambda x: Legendre3.apply(x), [a])
+    assert gradcheck(lambda x, w: sum(o.sum() for o in Scale.apply(x, 3.0, w)), [a, a[::-1].copy()])
+    x = myelin.tensor(a, dtype=myelin.float64, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    Legendre3.apply(x).sum().backward()
+    (0.5 * (5 * xt ** 3 - 3 * xt)).sum().backward()
+    np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+def test_autograd_grad_leaves_dot_grad_alone(torch):
+    x = myelin.tensor([1.0, 2.0], requires_grad=True)
+    w = myelin.tensor([3.0, 4.0], requires_grad=True)
+    y = (x * x * w).sum()
+    (gx,) = myelin.autograd.grad(y, x, retain_graph=True)
+    assert gx.tolist() == [6.0, 16.0] and x.grad is None and w.grad is None
+    gx, gw = myelin.autograd.grad([y], [x, w])
+    assert gw.tolist() == [1.0, 4.0]
+    unused = myelin.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="allow_unused"):
+        myelin.autograd.grad((x * 2).sum(), [unused])
+    assert myelin.autograd.grad((x * 2).sum(), [unused], allow_unused=True) == (None,)
+
+
+def test_legacy_constructors_constants_and_linalg(torch):
+    assert myelin.FloatTensor([1, 2]).dtype == myelin.float32 and myelin.LongTensor([1]).dtype == myelin.long
+    assert myelin.FloatTensor(2, 3).shape == (2, 3) and myelin.BoolTensor([True]).dtype == myelin.bool
+    assert myelin.pi == torch.pi and myelin.inf == float("inf") and np.isnan(myelin.nan) and myelin.e == torch.e
+    a = R.standard_normal((3, 4))
+    assert_close(myelin.linalg.norm(myelin.tensor(a)), torch.linalg.norm(torch.tensor(a)))
+    assert_close(myelin.linalg.vector_norm(myelin.tensor(a), 1, dim=1), torch.linalg.vector_norm(torch.tensor(a), 1,
+                                                                                                dim=1))
+    assert_close(myelin.linalg.matrix_norm(myelin.tensor(a)), torch.linalg.matrix_norm(torch.tensor(a)))
+    for m, t in zip(myelin.std_mean(myelin.tensor(a), 0), torch.std_mean(torch.tensor(a), 0)):
+        assert_close(m, t)
+    for m, t in zip(myelin.var_mean(myelin.tensor(a), 1, keepdim=True), torch.var_mean(torch.tensor(a), 1,
+                                                                                        keepdim=True)):
+        assert_close(m, t)
+    assert myelin.zeros(size=(2, 3)).shape == (2, 3) and myelin.randn(size=(4,)).shape == (4,)

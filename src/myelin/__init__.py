@@ -61,6 +61,12 @@ from .dtypes import (
     uint8,
 )
 from .functions import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    IntTensor,
+    LongTensor,
     abs,
     absolute,
     add,
@@ -86,6 +92,7 @@ from .functions import (
     diag,
     div,
     dot,
+    e,
     einsum,
     empty_like,
     eq,
@@ -101,6 +108,7 @@ from .functions import (
     get_num_threads,
     gt,
     index_select,
+    inf,
     inference_mode,
     is_nonzero,
     is_tensor,
@@ -125,6 +133,7 @@ from .functions import (
     mul,
     multinomial,
     mv,
+    nan,
     ne,
     neg,
     nonzero,
@@ -133,6 +142,7 @@ from .functions import (
     numel,
     outer,
     permute,
+    pi,
     pow,
     prod,
     rand_like,
@@ -159,6 +169,7 @@ from .functions import (
     square,
     squeeze,
     std,
+    std_mean,
     sub,
     sum,
     t,
@@ -173,6 +184,7 @@ from .functions import (
     unique,
     unsqueeze,
     var,
+    var_mean,
 )
 
 __version__ = "0.1.0"
@@ -182,7 +194,7 @@ bool_ = bool  # the NumPy spelling, kept for older code
 _SUBMODULES = {
     "nn", "optim", "data", "datasets", "train", "io", "monitor", "plot", "report", "sklearn",
     "distributed", "onnx", "cli", "autograd", "random", "core", "utils", "config", "cuda", "backends", "viz",
-    "accelerator", "dtypes", "functions", "devices",
+    "accelerator", "dtypes", "functions", "devices", "linalg",
 }
 
 # name -> (module, attribute): imported on first access
@@ -215,17 +227,18 @@ __all__ = [
     "device", "bfloat16", "bool", "double", "float", "float16", "get_default_dtype", "half", "int", "int8", "int16",
     "is_floating_point", "long", "set_default_dtype", "short", "uint8",
     # PyTorch's top-level functions (myelin.functions)
-    "abs", "absolute", "add", "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "bernoulli",
-    "bmm", "ceil", "clamp", "clip", "concat", "cos", "count_nonzero", "cumprod", "cumsum", "diag", "div", "dot",
-    "einsum", "empty_like", "eq", "equal", "exp", "expm1", "flatten", "flip", "floor", "gather", "ge",
-    "get_default_device", "get_num_threads", "gt", "index_select", "inference_mode", "is_nonzero", "is_tensor",
-    "isclose", "isfinite", "isinf", "isnan", "le", "log", "log10", "log1p", "log2", "log_softmax", "logsumexp", "lt",
-    "masked_fill", "masked_select", "max", "mean", "min", "mm", "mul", "multinomial", "mv", "ne", "neg", "nonzero",
-    "norm", "normal", "numel", "outer", "permute", "pow", "prod", "rand_like", "randint_like", "randn_like",
-    "randperm", "reciprocal", "relu", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add",
+    "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "IntTensor", "LongTensor", "abs", "absolute", "add",
+    "all", "allclose", "amax", "amin", "any", "argmax", "argmin", "argsort", "bernoulli", "bmm", "ceil", "clamp",
+    "clip", "concat", "cos", "count_nonzero", "cumprod", "cumsum", "diag", "div", "dot", "e", "einsum", "empty_like",
+    "eq", "equal", "exp", "expm1", "flatten", "flip", "floor", "gather", "ge", "get_default_device",
+    "get_num_threads", "gt", "index_select", "inf", "inference_mode", "is_nonzero", "is_tensor", "isclose",
+    "isfinite", "isinf", "isnan", "le", "log", "log10", "log1p", "log2", "log_softmax", "logsumexp", "lt",
+    "masked_fill", "masked_select", "max", "mean", "min", "mm", "mul", "multinomial", "mv", "nan", "ne", "neg",
+    "nonzero", "norm", "normal", "numel", "outer", "permute", "pi", "pow", "prod", "rand_like", "randint_like",
+    "randn_like", "randperm", "reciprocal", "relu", "reshape", "roll", "round", "rsqrt", "scatter", "scatter_add",
     "set_default_device", "set_num_threads", "set_printoptions", "sigmoid", "sign", "sin", "softmax", "sort", "sqrt",
-    "square", "squeeze", "std", "sub", "sum", "t", "tan", "tanh", "topk", "transpose", "tril", "triu", "trunc",
-    "unique", "unsqueeze", "var",
+    "square", "squeeze", "std", "std_mean", "sub", "sum", "t", "tan", "tanh", "topk", "transpose", "tril", "triu",
+    "trunc", "unique", "unsqueeze", "var", "var_mean",
     *sorted(_LAZY),
 ]
 

@@ -8,11 +8,13 @@ and calls the op. Differences from PyTorch raise an error that says what to writ
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ._plural import counted
 from .core import node, ops, reductions, shape
 from .core.grad_mode import no_grad, set_grad_enabled
 from .core.tensor import Tensor, matmul, maximum, minimum
@@ -22,6 +24,12 @@ from .devices import check_device
 from .dtypes import as_dtype
 
 __all__ = [
+    "BoolTensor",
+    "ByteTensor",
+    "DoubleTensor",
+    "FloatTensor",
+    "IntTensor",
+    "LongTensor",
     "abs",
     "absolute",
     "add",
@@ -47,6 +55,7 @@ __all__ = [
     "diag",
     "div",
     "dot",
+    "e",
     "einsum",
     "empty_like",
     "eq",
@@ -62,6 +71,7 @@ __all__ = [
     "get_num_threads",
     "gt",
     "index_select",
+    "inf",
     "inference_mode",
     "is_nonzero",
     "is_tensor",
@@ -86,6 +96,7 @@ __all__ = [
     "mul",
     "multinomial",
     "mv",
+    "nan",
     "ne",
     "neg",
     "nonzero",
@@ -94,6 +105,7 @@ __all__ = [
     "numel",
     "outer",
     "permute",
+    "pi",
     "pow",
     "prod",
     "rand_like",
@@ -120,6 +132,7 @@ __all__ = [
     "square",
     "squeeze",
     "std",
+    "std_mean",
     "sub",
     "sum",
     "t",
@@ -134,7 +147,11 @@ __all__ = [
     "unique",
     "unsqueeze",
     "var",
+    "var_mean",
 ]
+
+
+pi, e, inf, nan = math.pi, math.e, math.inf, math.nan
 
 
 def _t(x: Any) -> Tensor:
@@ -154,6 +171,24 @@ def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
     """``data`` as a tensor, sharing memory with a NumPy array or tensor when no conversion is needed."""
     check_device(device, "as_tensor")
     return _core_as_tensor(data, dtype=None if dtype is None else as_dtype(dtype, "as_tensor"))
+
+
+def _legacy(dtype: Any, name: str) -> Any:
+    def constructor(*args: Any) -> Tensor:
+        if args and builtins.all(isinstance(a, int) and not isinstance(a, bool) for a in args):  # FloatTensor(2, 3): a shape
+            return Tensor._wrap(np.zeros(args, dtype))
+        if len(args) != 1:
+            raise TypeError(f"{name}: expected data (a list or array) or a shape, received {args!r}")
+        return _core_tensor(args[0], dtype=dtype)
+
+    constructor.__name__ = constructor.__qualname__ = name
+    constructor.__doc__ = f"PyTorch's legacy ``{name}(data)`` / ``{name}(*shape)`` (zeros); prefer ``tensor(data, dtype=...)``."
+    return constructor
+
+
+FloatTensor, DoubleTensor = _legacy(np.float32, "FloatTensor"), _legacy(np.float64, "DoubleTensor")
+LongTensor, IntTensor = _legacy(np.int64, "LongTensor"), _legacy(np.int32, "IntTensor")
+BoolTensor, ByteTensor = _legacy(np.bool_, "BoolTensor"), _legacy(np.uint8, "ByteTensor")
 
 
 def is_tensor(obj: Any) -> bool:
@@ -243,7 +278,7 @@ def multinomial(x: Any, num_samples: int, replacement: bool = False, generator: 
     if (rows.sum(axis=1) <= 0).any():
         raise ValueError("multinomial: every row of weights needs a positive sum")
     if not replacement and num_samples > int((rows > 0).sum(axis=1).min()):
-        raise ValueError(f"multinomial: cannot draw {num_samples} samples without replacement from fewer "
+        raise ValueError(f"multinomial: cannot draw {counted(num_samples, 'sample')} without replacement from fewer "
                          f"non-zero weights")
     rng = _generator(generator)
     out = np.stack([rng.choice(r.size, size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
@@ -461,6 +496,16 @@ def var(x: Any, dim: Any = None, keepdim: bool = False, *, correction: int = 1, 
 def std(x: Any, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None
         ) -> Tensor:
     return _t(x).std(dim, keepdim, correction=correction, unbiased=unbiased)
+
+
+def std_mean(x: Any, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> tuple[Tensor, Tensor]:
+    x = _t(x)
+    return x.std(dim, keepdim, correction=correction), reductions.mean(x, dim, keepdim)
+
+
+def var_mean(x: Any, dim: Any = None, keepdim: bool = False, *, correction: int = 1) -> tuple[Tensor, Tensor]:
+    x = _t(x)
+    return x.var(dim, keepdim, correction=correction), reductions.mean(x, dim, keepdim)
 
 
 def _extreme(x: Any, dim: Any, keepdim: bool, op: str) -> Any:

@@ -43,16 +43,22 @@ def _leaf(arr: np.ndarray, requires_grad: bool) -> Tensor:
     return t
 
 
-def zeros(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.zeros(_sizes(size), dtype=_dtype(dtype, device=device, where="zeros")), requires_grad)
+def zeros(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
+    dims = _sizes(shape) if size is None else _sizes((size,))
+    return _leaf(np.zeros(dims, dtype=_dtype(dtype, device=device, where="zeros")), requires_grad)
 
 
-def ones(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.ones(_sizes(size), dtype=_dtype(dtype, device=device, where="ones")), requires_grad)
+def ones(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
+    dims = _sizes(shape) if size is None else _sizes((size,))
+    return _leaf(np.ones(dims, dtype=_dtype(dtype, device=device, where="ones")), requires_grad)
 
 
-def empty(*size: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _leaf(np.empty(_sizes(size), dtype=_dtype(dtype, device=device, where="empty")), requires_grad)
+def empty(*shape: Any, size: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
+          ) -> Tensor:
+    dims = _sizes(shape) if size is None else _sizes((size,))
+    return _leaf(np.empty(dims, dtype=_dtype(dtype, device=device, where="empty")), requires_grad)
 
 
 def full(size: Any, fill_value: float, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -111,18 +117,20 @@ def _source(generator: Any) -> np.random.Generator:
     return generator.rng if hasattr(generator, "rng") else generator
 
 
-def rand(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
-         ) -> Tensor:
+def rand(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), drawn from the library generator (see ``myelin.manual_seed``)."""
     dt = _dtype(dtype, device=device, where="rand")
-    return _leaf(_source(generator).random(_sizes(size)).astype(dt), requires_grad)
+    dims = _sizes(shape) if size is None else _sizes((size,))
+    return _leaf(_source(generator).random(dims).astype(dt), requires_grad)
 
 
-def randn(*size: Any, generator: Any = None, dtype: Any = None, device: Any = None, requires_grad: bool = False
-          ) -> Tensor:
+def randn(*shape: Any, size: Any = None, generator: Any = None, dtype: Any = None, device: Any = None,
+         requires_grad: bool = False) -> Tensor:
     """Standard normal, drawn from the library generator."""
     dt = _dtype(dtype, device=device, where="randn")
-    return _leaf(_source(generator).standard_normal(_sizes(size)).astype(dt), requires_grad)
+    dims = _sizes(shape) if size is None else _sizes((size,))
+    return _leaf(_source(generator).standard_normal(dims).astype(dt), requires_grad)
 
 
 def randint(low: int, high: Any = None, size: Any = None, generator: Any = None, dtype: Any = None,
