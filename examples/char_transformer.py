@@ -7,15 +7,16 @@ to the characters before it (a causal mask):
 
 Unlike the LSTM, which carries a memory from step to step, each position looks back over the whole
 window at once through self-attention (4 heads), and where a character sits is told by a learned
-position embedding. The layers are pre-norm (``norm_first=True``), which trains without a warm-up; no dropout (five
-epochs over a million characters do not overfit this model, and dropout masks cost time).
-The loss is the cross-entropy of the next character in nats (ln 76 = 4.33 for a uniform guess).
+position embedding. The layers are pre-norm (``norm_first=True``), which trains without a warm-up;
+there is no dropout (five epochs over a million characters do not overfit this model, and drawing
+dropout masks costs time). The loss is the cross-entropy of the next character in nats (ln 76 = 4.33
+for a uniform guess): 1.66 after the 5 epochs, where the LSTM reaches about 1.54 (README).
 
 Data and budget as ``char_lstm.py``: ``../shared/data/shakespeare.txt`` (or ``--text PATH``), every
 tenth block of 10,000 characters held out for validation, windows of 100 characters, batches of 32,
 Adam, gradient norm clipped at 5, 5 epochs.
 
-Run:  python examples/char_transformer.py            (5 epochs; the README has the time and the loss)
+Run:  python examples/char_transformer.py            (5 epochs: 1.658 nats/char; the README has the time)
       python examples/char_transformer.py --quick    (20,000 characters, 1 epoch, for tests)
 """
 
@@ -89,9 +90,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
     text = args.text.read_text(encoding="utf-8")
     vocab = sorted(set(text))
-    epochs, d_model, layers, seq_len = args.epochs, 128, 3, 100
-    if args.quick:
-        text, epochs, d_model, layers, seq_len = text[:20_000], 1, 32, 1, 50
+    epochs, d_model, layers, seq_len, lr = args.epochs, 128, 3, 100, 1e-3
+    if args.quick:  # a dozen steps: a larger step size shows learning within them
+        text, epochs, d_model, layers, seq_len, lr = text[:20_000], 1, 32, 1, 50, 5e-3
     # The character LSTM's split: every tenth block of 10,000 characters is held out for validation.
     block = 10_000 if not args.quick else 2_000
     blocks = [text[i:i + block] for i in range(0, len(text), block)]
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     start = time.perf_counter()
     history = myelin.fit(
         model, train, loss=next_char_loss, metrics=(),
-        optimizer=myelin.optim.Adam(model.parameters(), lr=1e-3),
+        optimizer=myelin.optim.Adam(model.parameters(), lr=lr),
         epochs=epochs, batch_size=32, validation_data=val,
         clip_grad_norm=5.0,
         seed=args.seed,

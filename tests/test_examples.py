@@ -108,6 +108,6 @@ def test_char_lstm_reaches_1_7_nats(capsys):
 
 
 @pytest.mark.slow
-def test_char_transformer_reaches_1_9_nats(capsys):
+def test_char_transformer_reaches_1_8_nats(capsys):
     need("shakespeare.txt")
-    assert example("char_transformer")([])["val_loss"] <= 1.9
+    assert example("char_transformer")([])["val_loss"] <= 1.8  # 1.658 measured
