@@ -277,8 +277,11 @@ class TrainingSession:
         for layer, li in enumerate(self.linear_index, 1):
             into = "the output" if layer == len(self.linear_index) else f"hidden layer {layer}"
             message = message.replace(f"layer '{li}' (Linear)", f"the weights into {into}")
-        if message in self.warnings:
-            self.warnings.remove(message)
+        def key(text: str) -> tuple[str, str]:  # one warning per layer and kind: the latest numbers
+            kind = next((k for k in ("dead", "saturated", "exploding", "vanishing") if k in text), text)
+            return text.split(":")[0], kind
+
+        self.warnings = [m for m in self.warnings if key(m) != key(message)]
         self.warnings.append(message)
 
     def _read_monitor(self) -> None:

@@ -112,7 +112,16 @@ function buildControls() {
   const numeric = ["lr", "momentum", "batch", "l1", "l2", "dropout", "points", "noise", "classes", "train_fraction", "seed"];
   for (const name of numeric) $(name).addEventListener("change", (e) => change({ [name]: e.target.value === "" ? NaN : Number(e.target.value) }));
   for (const name of ["optimizer", "activation", "target_kind"]) $(name).addEventListener("change", (e) => change({ [name]: e.target.value }));
-  for (const name of ["boundary", "view"]) $(name).addEventListener("change", (e) => change({ [name]: e.target.value }));
+  $("boundary").addEventListener("change", (e) => change({ boundary: e.target.value }));
+  const view = () => {
+    const cols = S.info ? S.info.inputs : [];
+    if ($("view-mode").value === "pca" || cols.length < 2) return "pca";
+    const x = $("view-x").value || cols[0];
+    let y = $("view-y").value || cols[1];
+    if (y === x) y = cols.find((c) => c !== x);
+    return `${x},${y}`;
+  };
+  for (const id of ["view-mode", "view-x", "view-y"]) $(id).addEventListener("change", () => change({ view: view() }));
   $("reseed").addEventListener("click", () => change({ seed: Math.floor(Math.random() * 100000) }));
   $("play").addEventListener("click", () => (S.playing ? pause() : play()));
   $("step").addEventListener("click", async () => { pause(); await idle(); runOnce({ steps: 1 }); });
@@ -137,14 +146,24 @@ function buildControls() {
 
 function showSettings(keepText) {
   const s = S.settings;
-  for (const name of ["lr", "momentum", "batch", "l1", "l2", "dropout", "points", "noise", "classes", "train_fraction", "seed", "optimizer", "activation", "target_kind", "boundary", "view"]) {
-    if (keepText && (name === "boundary" || name === "view")) continue; // a refused formula stays to be fixed
+  for (const name of ["lr", "momentum", "batch", "l1", "l2", "dropout", "points", "noise", "classes", "train_fraction", "seed", "optimizer", "activation", "target_kind", "boundary"]) {
+    if (keepText && name === "boundary") continue; // a refused formula stays to be fixed
     if (document.activeElement !== $(name)) $(name).value = s[name];
   }
   for (const b of $("datasets").children) b.classList.toggle("on", b.dataset.set === s.data);
   $("momentum-box").style.display = s.optimizer === "sgd" ? "" : "none";
   $("boundary-box").style.display = s.data === "function" ? "" : "none";
   $("classes-box").style.display = ["spirals", "gaussians"].includes(s.data) ? "" : "none";
+  // the view of a table: PCA or two of its columns
+  const cols = s.data === "csv" && S.info ? S.info.inputs : [];
+  const pair = s.view.split(",").map((c) => c.trim());
+  const columns = (pair.length === 2 && cols.includes(pair[0]) && cols.includes(pair[1])) || cols.length === 2;
+  $("view-mode").value = columns ? "columns" : "pca";
+  for (const [id, k] of [["view-x", 0], ["view-y", 1]]) {
+    $(id).innerHTML = cols.map((c) => `<option>${escapeHtml(c)}</option>`).join("");
+    $(id).value = columns ? pair[k] : cols[k] || "";
+  }
+  $("view-columns").style.display = columns ? "" : "none";
   $("layer-count").textContent = `${s.layers.length} hidden layer${s.layers.length === 1 ? "" : "s"}`;
 }
 
