@@ -115,6 +115,9 @@ def test_sdpa_dropout_statistics_and_errors(rng):
 # ----------------------------------------------------------------------------- MultiheadAttention
 MHA = [
     ({}, True, True, "self"),
+    ({"add_bias_kv": True, "add_zero_attn": True}, True, False, "self"),
+    ({"add_bias_kv": True, "batch_first": True}, False, True, "cross"),
+    ({"add_zero_attn": True, "kdim": 5, "vdim": 3}, True, True, "cross"),
     ({"batch_first": True}, False, True, "self"),
     ({"batch_first": True}, True, False, "cross"),
     ({"kdim": 5, "vdim": 3}, True, False, "cross"),
@@ -205,8 +208,6 @@ def test_multihead_attention_init_and_dropout(rng):
 def test_multihead_attention_errors():
     with pytest.raises(ValueError, match="divisible"):
         nn.MultiheadAttention(10, 3)
-    with pytest.raises(ValueError, match="add_bias_kv"):
-        nn.MultiheadAttention(8, 2, add_bias_kv=True)
     m = nn.MultiheadAttention(8, 2)
     x = myelin.zeros(4, 2, 8)
     with pytest.raises(ValueError, match=r"MultiheadAttention.*expected input query"):

@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.tensor import Tensor
+from ..core.shape import cat
+from ..core.tensor import Tensor, as_tensor
 from . import init
 from ._layers import check_bool, check_float, check_int
 from .functional._fast.linear import linear
@@ -41,7 +42,8 @@ class MultiheadAttention(Module):
         num_heads: divides ``embed_dim``.
         dropout: dropout on the attention weights (training only).
         bias: learn ``in_proj_bias`` and ``out_proj.bias``.
-        add_bias_kv, add_zero_attn: not supported (False only; a clear error otherwise).
+        add_bias_kv: learn an extra key and value (``bias_k``, ``bias_v``: ``(1, 1, E)``, xavier_normal_)
+            appended to every sequence. add_zero_attn: append a zero key and value.
         kdim, vdim: key and value feature sizes (default ``E``).
         batch_first: inputs and outputs are ``(N, L, E)`` instead of ``(L, N, E)``.
 
@@ -71,9 +73,8 @@ class MultiheadAttention(Module):
         self.head_dim = self.embed_dim // self.num_heads
         self.dropout = check_float(owner, "dropout", dropout, 0.0, 1.0)
         self.batch_first = check_bool(owner, "batch_first", batch_first)
-        if check_bool(owner, "add_bias_kv", add_bias_kv) or check_bool(owner, "add_zero_attn", add_zero_attn):
-            raise ValueError(f"{owner}: add_bias_kv and add_zero_attn are not supported; append the extra key/value "
-                             f"positions to key and value yourself")
+        self.add_zero_attn = check_bool(owner, "add_zero_attn", add_zero_attn)
+        add_bias_kv = check_bool(owner, "add_bias_kv", add_bias_kv)
         self.kdim = self.embed_dim if kdim is None else check_int(owner, "kdim", kdim)
         self.vdim = self.embed_dim if vdim is None else check_int(owner, "vdim", vdim)
         self._qkv_same_embed_dim = self.kdim == self.embed_dim and self.vdim == self.embed_dim
@@ -93,6 +94,11 @@ class MultiheadAttention(Module):
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(e, e, bias=bias)
+        if add_bias_kv:
+            self.bias_k = Parameter(np.empty((1, 1, e), dtype=np.float32))
+            self.bias_v = Parameter(np.empty((1, 1, e), dtype=np.float32))
+        else:
+            self.bias_k = self.bias_v = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -107,6 +113,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def extra_repr(self) -> str:
         s = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
@@ -132,6 +141,20 @@ class MultiheadAttention(Module):
             ws = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
         bs = (None, None, None) if b is None else (b[:e], b[e:2 * e], b[2 * e:])
         return linear(query, ws[0], bs[0]), linear(key, ws[1], bs[1]), linear(value, ws[2], bs[2])
+
+    def _extra_keys(self, k: Tensor, v: Tensor, n: int) -> tuple[Tensor, Tensor, int]:
+        """Append ``bias_k``/``bias_v`` (``add_bias_kv``) and a zero key/value (``add_zero_attn``), as PyTorch."""
+        extra = 0
+        e = self.embed_dim
+        if self.bias_k is not None:
+            k = cat([k, self.bias_k.expand(n, 1, e)], dim=1)
+            v = cat([v, self.bias_v.expand(n, 1, e)], dim=1)
+            extra += 1
+        if self.add_zero_attn:
+            zeros = as_tensor(np.zeros((n, 1, e), dtype=k.data.dtype))
+            k, v = cat([k, zeros], dim=1), cat([v, zeros], dim=1)
+            extra += 1
+        return k, v, extra
 
     def _mask(self, attn_mask: Any, key_padding_mask: Any, n: int, lq: int, s: int, batched: bool,
               dtype: np.dtype) -> np.ndarray | None:
@@ -182,10 +205,14 @@ class MultiheadAttention(Module):
         if k_in.shape[0] != n:
             self._input_error(f"query batch {n} differs from key batch {k_in.shape[0]}")
         q, k, v = self._project(q_in, k_in, v_in)
-        q = q.reshape(n, lq, h, d).transpose(1, 2)
-        k = k.reshape(n, s, h, d).transpose(1, 2)
-        v = v.reshape(n, s, h, d).transpose(1, 2)
         mask = self._mask(attn_mask, key_padding_mask, n, lq, s, batched, q.data.dtype)
+        k, v, extra = self._extra_keys(k, v, n)
+        q = q.reshape(n, lq, h, d).transpose(1, 2)
+        k = k.reshape(n, s + extra, h, d).transpose(1, 2)
+        v = v.reshape(n, s + extra, h, d).transpose(1, 2)
+        if mask is not None and extra:  # the appended positions are never masked
+            full = np.broadcast_to(mask, mask.shape[:-1] + (s,))
+            mask = np.concatenate([full, np.zeros(mask.shape[:-1] + (extra,), dtype=mask.dtype)], axis=-1)
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:

@@ -57,6 +57,8 @@ def _additive_mask(g: Graph, m1: Any, m2: Any, dtype: np.dtype, shape: list[int]
 @register_layer(MultiheadAttention)
 def _multihead_attention(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     m = c1.module
+    if m.bias_k is not None or m.add_zero_attn:
+        raise ONNXExportError(f"{g.where}: MultiheadAttention with add_bias_kv or add_zero_attn has no ONNX converter")
     a1, a2 = _arguments(c1), _arguments(c2)
     e, h, hd = m.embed_dim, m.num_heads, m.head_dim
     q_t = a1["query"]
