@@ -71,14 +71,17 @@ def export(
     (also ``return_indices``), AvgPool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d (also ``return_indices``, even
     or uneven windows), Flatten, Unflatten, Embedding (also ``max_norm``), RNN, LSTM, GRU (multi-layer,
     bidirectional, ``batch_first``, initial states, unbatched input), RNNOutput, RNNCell, LSTMCell, GRUCell,
-    Neuron. ``Sequential``, ``ModuleList``,
-    ``ModuleDict``, ``MLP`` and any module of your own are traced through (ops whose results the outputs
-    do not use are left out).
+    Neuron, MaxPool1d, AvgPool1d, AdaptiveAvgPool1d, AdaptiveMaxPool1d, ConvTranspose1d, ConvTranspose2d,
+    Upsample (every mode, exact), GroupNorm, InstanceNorm1d/2d, PReLU, Mish, Hardswish, Hardsigmoid, Softsign,
+    MultiheadAttention (masks that are constants or graph values, returned weights). ``Sequential``,
+    ``ModuleList``, ``ModuleDict``, ``MLP``, the Transformer stacks and layers, the padding layers,
+    PixelShuffle, SELU, LogSigmoid and any module of your own are traced through (ops whose results the
+    outputs do not use are left out).
 
     Tensor ops between layers: + - * / ** (with tensors or constants), neg, exp, log, sqrt, abs, clamp,
     matmul, maximum, minimum, where, comparisons, astype, reshape/view/flatten, transpose, permute,
-    squeeze, unsqueeze, expand, cat, stack, split/chunk, pad, sum, mean, var/std, max/min/amax/amin,
-    argmax/argmin, indexing with ints, slices (any step), None, ``...`` and one integer-array index,
+    squeeze, unsqueeze, expand, cat, stack, split/chunk, pad (every mode), interpolate, sum, mean, var/std,
+    max/min/amax/amin,    argmax/argmin, indexing with ints, slices (any step), None, ``...`` and one integer-array index,
     and from ``myelin.nn.functional``: linear, relu, sigmoid, tanh, silu, selu, logsigmoid, softmax,
     log_softmax (the dim is recovered from the result) and gelu.
 
