@@ -81,7 +81,8 @@ def export(
     Tensor ops between layers: + - * / ** (with tensors or constants), neg, exp, log, sqrt, abs, clamp,
     matmul, maximum, minimum, where, comparisons, astype, reshape/view/flatten, transpose, permute,
     squeeze, unsqueeze, expand, cat, stack, split/chunk, pad (every mode), interpolate, sum, mean, var/std,
-    max/min/amax/amin,    argmax/argmin, indexing with ints, slices (any step), None, ``...`` and one integer-array index,
+    max/min/amax/amin, argmax/argmin, indexing with ints, slices (any step), None, ``...`` and one
+    integer-array index,
     and from ``myelin.nn.functional``: linear, relu, sigmoid, tanh, silu, selu, logsigmoid, softmax,
     log_softmax (the dim is recovered from the result) and gelu.
 
