@@ -66,7 +66,7 @@ pre{background:#f6f8fa;padding:10px;border-radius:6px;overflow-x:auto;font-size:
 _esc = html.escape
 
 
-_MAX_JSON_BYTES = 64 * 1024 * 1024
+_MAX_JSON_BYTES = 16 * 1024 * 1024
 _MAX_MATRIX_CLASSES = 100
 
 
