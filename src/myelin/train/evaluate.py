@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .metrics import Metric, is_regression_loss, loss_name, resolve_loss, resolve_metrics
+from .threads import BlasThreads
 
 __all__ = ["evaluate", "predict"]
 
@@ -124,24 +125,28 @@ def metrics_for(metrics: Any, loss: Any) -> list[Metric]:
 
 
 def evaluate(model: Any, data: Any, loss: Any = None, metrics: Any = DEFAULT_METRICS,
-             batch_size: int = 256) -> dict[str, float]:
+             batch_size: int = 256, threads: Any = "auto") -> dict[str, float]:
     """``{"loss": ..., "accuracy": ...}`` of ``model`` on ``data`` ((x, y), a Dataset or a DataLoader).
 
     Runs in batches under ``no_grad`` and ``eval()``, restoring the previous mode after. ``loss``
     is optional (a name or callable); the default ``accuracy`` is left out for regression losses.
+    ``threads``: NumPy's BLAS threads meanwhile, as in ``fit``.
     """
+    blas = BlasThreads(model, threads, what="evaluate")
     loss_fn = resolve_loss(loss) if loss is not None else None
     loader = make_loader(data, batch_size, False, None, "evaluate")
     if hasattr(loader, "__len__") and len(loader) == 0:
         raise ValueError("evaluate: received no samples")
-    return run_eval(model, loader, loss_fn, metrics_for(metrics, loss))
+    with blas:
+        return run_eval(model, loader, loss_fn, metrics_for(metrics, loss))
 
 
-def predict(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
+def predict(model: Any, x: Any, batch_size: int = 256, threads: Any = "auto") -> np.ndarray:
     """``model``'s outputs for ``x`` (array/tensor, Dataset or DataLoader) as one NumPy array.
 
     Runs in batches under ``no_grad`` and ``eval()``, restoring the previous mode after. For a
-    Dataset or DataLoader the first field of each batch is the input.
+    Dataset or DataLoader the first field of each batch is the input. ``threads``: NumPy's BLAS
+    threads meanwhile, as in ``fit``.
     """
     from ..autograd import no_grad
     from ..data import DataLoader
@@ -150,6 +155,7 @@ def predict(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"predict: expected batch_size to be an int >= 1, received {batch_size!r}")
+    blas = BlasThreads(model, threads, what="predict")
     if is_array_like(x) or isinstance(x, (list, tuple)):
         arr = to_numpy(x)
         batches: Iterable[Any] = (to_batch_tensor(arr[i:i + batch_size]) for i in range(0, len(arr), batch_size))
@@ -157,7 +163,7 @@ def predict(model: Any, x: Any, batch_size: int = 256) -> np.ndarray:
         loader = x if isinstance(x, DataLoader) else DataLoader(as_dataset(x, "predict"), batch_size=batch_size)
         batches = (b[0] if isinstance(b, (tuple, list)) else b for b in loader)
     outputs = []
-    with train_mode(model, False), no_grad():
+    with train_mode(model, False), no_grad(), blas:
         for batch in batches:
             outputs.append(np.array(as_numpy(model(batch)), copy=True))
     if not outputs:
