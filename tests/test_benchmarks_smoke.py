@@ -135,8 +135,103 @@ def test_compare_puts_every_file_in_its_own_column(suite, tmp_path: Path, capsys
         paths.append(str(path))
     suite.main(["--compare", *paths])
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "| case | ratio | old | mid | new | target | met |"
-    assert lines[2] == "| 5 LSTM | myelin/torch | - | 1.08 | 0.97 | <= 1 | yes |"
+    assert lines[0] == "| machine | old | mid | new |"
+    start = lines.index("| case | ratio | old | mid | new | target | met |")
+    assert lines[start + 2] == "| 5 LSTM | myelin/torch | - | 1.08 | 0.97 | <= 1 | yes |"
     with pytest.raises(SystemExit) as exit_info:
         suite.main(["--compare", paths[0]])
     assert exit_info.value.code == 2
+
+
+def test_json_records_cpu_model_both_blas_libraries_and_threads(suite, torch) -> None:
+    import _harness
+
+    machine = _harness.machine_info()
+    cpu = machine["cpu_info"]
+    assert cpu["model"] and machine["cpu"] == cpu["model"] and isinstance(cpu["simd"], list)
+    assert {"name", "version", "threads", "architecture", "build"} <= set(machine["blas"])
+    tinfo = machine["torch_info"]
+    assert tinfo["version"] == torch.__version__ and tinfo["threads"] == torch.get_num_threads()
+    assert tinfo["blas"] in ("mkl", "open", "openblas", "blis", "accelerate", None) or isinstance(tinfo["blas"], str)
+    assert any(pool["user_api"] == "blas" for pool in machine["thread_pools"])
+    summary = _harness.machine_summary(machine, {"clock": "cpu", "load_average": [0.1, 0.2, 0.3]})
+    assert summary["CPU"].startswith(cpu["model"]) and summary["clock"] == "cpu"
+    assert summary["load (1, 5, 15 min)"] == "0.1, 0.2, 0.3"
+    assert f"torch {torch.__version__}" in summary["PyTorch"]
+
+
+def test_cpu_label_names_model_and_vector_width(suite) -> None:
+    import _harness
+
+    cpu = {"model": "Intel(R) Xeon(R) Processor", "family": "6", "model_number": "207",
+           "simd": ["avx", "avx2", "fma", "avx512f", "amx_tile"]}
+    assert _harness.cpu_label(cpu) == "Intel(R) Xeon(R) Processor (family 6 model 207, avx512f amx)"
+    assert _harness.cpu_label("AMD EPYC") == "AMD EPYC"  # the older files recorded a string
+
+
+def test_compare_prints_each_files_machine(suite, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    docs = {
+        "epyc": {"cpu": "AMD EPYC", "cores": 2, "numpy": "2.4.6", "torch": "2.13.0+cpu", "torch_threads": 1,
+                 "blas": {"name": "openblas", "version": "0.3.31", "threads": 1, "architecture": "SkylakeX"}},
+        "xeon": {"cpu": "Xeon", "cpu_info": {"model": "Xeon", "simd": ["avx512f"]}, "cores": 2, "numpy": "2.4.6",
+                 "torch": "2.13.0+cpu", "torch_threads": 2, "torch_info": {"blas": "mkl", "mkl": "2024.2"},
+                 "blas": {"name": "openblas", "version": "0.3.31", "threads": 2, "architecture": "SkylakeX"}},
+    }
+    paths = []
+    for name, machine in docs.items():
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps({"machine": machine, "settings": {"clock": "wall"}, "cases": []}))
+        paths.append(str(path))
+    suite.main(["--compare", *paths])
+    out = capsys.readouterr().out
+    assert "| CPU | AMD EPYC, 2 cores | Xeon (avx512f), 2 cores |" in out
+    assert "| PyTorch | torch 2.13.0+cpu (its BLAS not recorded) | torch 2.13.0+cpu, MKL 2024.2 |" in out
+    assert "| threads | NumPy BLAS 1, torch 1 | NumPy BLAS 2, torch 2 |" in out
+
+
+@pytest.mark.parametrize("name", ["mlp", "lstm", "gru", "cnn"])
+def test_floors_do_the_same_products_in_numpy_and_torch(suite, torch, name: str) -> None:
+    import cases_models
+    import numpy as np
+
+    make = {
+        "mlp": lambda b: cases_models.gemm_floor((6, 5, 4, 3), batch=2, backend=b),
+        "lstm": lambda b: cases_models.lstm_gemm_floor(seq=3, batch=2, inputs=4, hidden=5, classes=3, backend=b),
+        "gru": lambda b: cases_models.gru_gemm_floor(seq=3, batch=2, inputs=4, hidden=5, classes=3, backend=b),
+        "cnn": lambda b: cases_models.cnn_gemm_floor(batch=1, backend=b),
+    }[name]
+    a, b = make("numpy")(), make("torch")()
+    assert isinstance(a, np.ndarray) and isinstance(b, torch.Tensor)
+    np.testing.assert_allclose(a, b.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_both_runs_one_thread_and_every_core(suite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture) -> None:
+    import os
+    import subprocess
+
+    calls = []
+
+    def fake_run(cmd, env, check):
+        calls.append((cmd, env))
+        path = cmd[cmd.index("--json") + 1]
+        Path(path).write_text(json.dumps({"machine": {}, "settings": {"clock": cmd[cmd.index("--clock") + 1]},
+                                          "cases": []}))
+        return subprocess.CompletedProcess(cmd, 0)
+
+    monkeypatch.setattr(suite.subprocess, "run", fake_run)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")
+    prefix = str(tmp_path / "xeon")
+    suite.main(["--both", prefix, "--quick", "--cases", "1,5", "--settle", "2"])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    (one_cmd, one_env), (all_cmd, all_env) = calls
+    assert one_cmd[2:] == ["--quick", "--cases", "1,5", "--settle", "2.0", "--clock", "cpu", "--json",
+                           prefix + "_1thread.json"]
+    assert all_cmd[-4:] == ["--clock", "wall", "--json", f"{prefix}_{cores}threads_wall.json"]
+    assert {one_env[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")} == {"1"}
+    assert "OPENBLAS_NUM_THREADS" not in all_env
+    assert "| clock | cpu | wall |" in capsys.readouterr().out
+    for bad in (["--both", prefix, "--json", "x.json"], ["--threads", "0"]):
+        with pytest.raises(SystemExit) as exit_info:
+            suite.main(bad)
+        assert exit_info.value.code == 2

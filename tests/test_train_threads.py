@@ -175,3 +175,25 @@ def test_own_load_is_not_counted_as_other_processes(monkeypatch: pytest.MonkeyPa
     assert T.busy_cores() == pytest.approx(0.0, abs=0.01)
     monkeypatch.setattr(T, "_T0", (T.time.monotonic() - 600, T.time.process_time()))  # idle: all of it is others'
     assert T.busy_cores() == pytest.approx(1.0, abs=0.01)
+
+
+def test_evaluate_and_predict_choose_too(quiet, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = []
+
+    class Spy(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(8, 3)
+
+        def forward(self, x):
+            seen.append(blas_threads())
+            return self.fc(x)
+
+    x, y = data(600)
+    model = Spy()
+    monkeypatch.setattr(T, "busy_cores", lambda: 3.0)  # 4 usable cores, 1 free
+    myelin.evaluate(model, (x, y), loss="cross_entropy")
+    myelin.predict(model, x, threads=2)
+    assert seen == [1, 1, 1, 2, 2, 2] and blas_threads() == 4
+    with pytest.raises(ValueError, match="predict: threads must be"):
+        myelin.predict(model, x, threads=0)

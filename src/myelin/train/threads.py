@@ -20,9 +20,10 @@ million multiply-adds; below that the hand-off costs about what it saves.
    product of a training step (half the step's multiply-adds are in products at least this large)
    allows one thread per :data:`GRAIN` multiply-adds: small models run on one thread.
 
-The limit applies to NumPy's BLAS for the duration of ``fit`` (through threadpoolctl) and is
-lifted when ``fit`` returns. ``threads=N`` uses N threads; ``threads=None`` leaves BLAS alone.
-Thread counts do not change results: OpenBLAS splits a product's rows and columns, never its sums.
+The limit applies to NumPy's BLAS (through threadpoolctl) for the duration of ``fit``, ``evaluate``
+and ``predict``, and is lifted when they return. ``threads=N`` uses N threads; ``threads=None``
+leaves BLAS alone. Thread counts do not change results: OpenBLAS splits a product's rows and
+columns over its threads, never its sums.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import time
 from typing import Any
 
 import numpy as np
+
+from .._plural import counted
 
 __all__ = ["ENV_VARS", "GRAIN", "BlasThreads", "busy_cores", "explicit_setting", "product_sizes", "typical_product"]
 
@@ -198,13 +201,14 @@ def typical_product(products: list[tuple[int, int]]) -> int:
 
 # ----------------------------------------------------------------------------------- the choice
 class BlasThreads:
-    """Context manager around a training run: applies ``threads`` (``"auto"``, an int or None) to NumPy's
-    BLAS, and restores the previous limit on exit. ``choice`` says what was decided and why (a dict)."""
+    """Context manager around a training run (or ``evaluate``, ``predict``): applies ``threads`` (``"auto"``,
+    an int or None) to NumPy's BLAS, and restores the previous limit on exit. ``choice`` says what was
+    decided and why (a dict)."""
 
-    def __init__(self, model: Any, threads: Any = "auto", distributed: bool = False) -> None:
+    def __init__(self, model: Any, threads: Any = "auto", distributed: bool = False, what: str = "fit") -> None:
         if threads is not None and threads != "auto" and (
                 isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1):
-            raise ValueError(f"fit: threads must be 'auto', None or a positive int, received {threads!r}")
+            raise ValueError(f"{what}: threads must be 'auto', None or a positive int, received {threads!r}")
         self.model, self.threads = model, threads
         self.ranks = _local_ranks() if distributed else 1
         self.choice: dict[str, Any] = {"threads": None, "default": None, "reason": "left to the BLAS library"}
@@ -234,7 +238,7 @@ class BlasThreads:
         cap, why = default, "BLAS's own count"
         if self.ranks > 1:
             cap = max(1, _usable_cores() // self.ranks)
-            why = f"{self.ranks} ranks share {_usable_cores()} cores"
+            why = f"{counted(self.ranks, 'rank')} share {_usable_cores()} cores"
         busy = busy_cores()
         free = max(1, int(_usable_cores() - busy + 0.5))
         if free < cap:
