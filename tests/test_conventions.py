@@ -176,3 +176,49 @@ def test_install_hints_name_the_checkout_and_the_published_package():
             if f".[{m.group(1)}]" not in near or m.group(1) not in EXTRAS:
                 bad.append(f"{path.relative_to(ROOT)}: {m.group(0)}")
     assert not bad, bad
+
+
+_COUNTED_NOUNS = ("epochs|steps|samples|batches|layers|parameters|windows|rows|columns|classes|files|units|neurons|"
+                  "items|ranks|values|inputs|outputs|labels|characters|chars|lines|warnings|dimensions|dims|"
+                  "features|weights|elements|arrays|tensors|modules|nodes|calls|images|examples|fields|bytes|"
+                  "channels|points|tokens|words|keys|entries|positions|iterations|checkpoints|groups|arguments|"
+                  "members|indices|axes|errors")
+# (file, expression) pairs whose number is not a count of the noun that follows it
+_NOT_COUNTS = {
+    ("src/myelin/core/ops.py", "equation"),  # "the equation names ..." (a verb)
+    ("src/myelin/devices.py", "type"),  # a string: "{type} names"
+    ("src/myelin/nn/container.py", "owner"),  # a string
+    ("src/myelin/monitor/neuron_monitor.py", "self.vanishing_ratio"),  # "0.01 times that of": a factor
+    ("src/myelin/train/fit.py", "DIVERGED_FACTOR"),
+    ("src/myelin/core/tensor.py", "self.data.size"),  # the truth value of a tensor of 0 or >= 2 elements
+    ("src/myelin/distributed/sharding.py", "comm.size"),  # "batch_size / {n} samples": a quotient
+    ("src/myelin/train/threads.py", "self.ranks"),  # only said when ranks > 1
+}
+
+
+def test_counted_nouns_agree_in_number():
+    """An f-string never writes ``{n} epochs`` (which reads "1 epochs"): ``myelin._plural.counted(n, "epoch")``
+    writes "1 epoch" / "2 epochs". Constants (UPPER_CASE names) are exempt: they are never 1."""
+    import re
+
+    from myelin._plural import counted
+
+    assert (counted(1, "epoch"), counted(2, "epoch"), counted(0, "class")) == ("1 epoch", "2 epochs", "0 classes")
+    assert counted(1, "batch") == "1 batch" and counted(12000, "sample", spec=",") == "12,000 samples"
+    noun = re.compile(rf"^ ({_COUNTED_NOUNS})\b")
+    bad = []
+    for path in sorted((ROOT / "src" / "myelin").rglob("*.py")):
+        rel = str(path.relative_to(ROOT))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for value, text in zip(node.values, node.values[1:]):
+                if not (isinstance(value, ast.FormattedValue) and isinstance(text, ast.Constant)
+                        and isinstance(text.value, str) and noun.match(text.value)):
+                    continue
+                expr = value.value
+                name = expr.id if isinstance(expr, ast.Name) else expr.attr if isinstance(expr, ast.Attribute) else ""
+                if name.lstrip("_").isupper() or (rel, ast.unparse(expr)) in _NOT_COUNTS:
+                    continue
+                bad.append(f"{rel}:{node.lineno} {{{ast.unparse(expr)}}}{text.value.split(',')[0][:20]}")
+    assert not bad, bad

@@ -29,6 +29,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ._plural import counted
 from .nn.registry import ConfigError  # the registry's error: callers catch one class
 
 __all__ = [
@@ -57,7 +58,7 @@ class ModelConfig:
         self.source = source
 
     def __repr__(self) -> str:
-        return f"ModelConfig({len(self.layers)} layers, input_shape={self.input_shape}, source={self.source!r})"
+        return f"ModelConfig({counted(len(self.layers), 'layer')}, input_shape={self.input_shape}, source={self.source!r})"
 
 
 # --------------------------------------------------------------------------------------------- TOML
@@ -244,7 +245,7 @@ def check_model_config(doc: dict[str, Any], source: str) -> ModelConfig:
     if not isinstance(layers, list) or not layers:
         raise ConfigError(f"{source}: no layers; add at least one [[layers]] table with a type, e.g. type = \"Linear\"")
     if len(layers) > MAX_LAYERS:
-        raise ConfigError(f"{source}: {len(layers)} layers, more than the limit of {MAX_LAYERS}")
+        raise ConfigError(f"{source}: {counted(len(layers), 'layer')}, more than the limit of {MAX_LAYERS}")
     checked = []
     for index, layer in enumerate(layers):
         if not isinstance(layer, dict):
@@ -264,7 +265,7 @@ def load_model_config(path: str | os.PathLike[str]) -> ModelConfig:
         raise FileNotFoundError(f"no model config file at {p}")
     size = p.stat().st_size
     if size > MAX_BYTES:
-        raise ConfigError(f"{p}: {size} bytes, larger than the 1 MB limit for model configs")
+        raise ConfigError(f"{p}: {counted(size, 'byte')}, larger than the 1 MB limit for model configs")
     try:
         text = p.read_bytes().decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ._plural import counted
+
 __all__ = [
     "activation_histograms",
     "confusion_matrix",
@@ -194,7 +196,7 @@ def first_layer_weights(model: Any, image_shape: Sequence[int] | None = None, ma
         shape = tuple(image_shape) if image_shape is not None else _guess_image_shape(w.shape[1])
         if int(np.prod(shape)) != w.shape[1]:
             raise ValueError(f"first_layer_weights: image_shape {shape} has {int(np.prod(shape))} pixels but "
-                             f"layer '{name}' has {w.shape[1]} inputs")
+                             f"layer '{name}' has {counted(w.shape[1], 'input')}")
         images = w.reshape(w.shape[0], *shape)
     elif w.ndim == 4:
         images = w
@@ -205,7 +207,7 @@ def first_layer_weights(model: Any, image_shape: Sequence[int] | None = None, ma
     n = min(len(images), max_neurons)
     rows, cols = _grid(n)
     fig = _figure(1.3 * cols + 0.6, 1.3 * rows + 0.6)
-    fig.suptitle(f"first layer '{name}' ({type(layer).__name__}): weights of {n} of {len(images)} neurons")
+    fig.suptitle(f"first layer '{name}' ({type(layer).__name__}): weights of {n} of {counted(len(images), 'neuron')}")
     axes = fig.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.ravel()):
         ax.set_axis_off()
@@ -396,7 +398,7 @@ def decision_boundary(model: Any, x: Any, y: Any, hidden_neurons: bool = False, 
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"decision_boundary: expected x of shape (N, 2), got {x.shape}")
     if len(y) != len(x):
-        raise ValueError(f"decision_boundary: x has {len(x)} rows but y has {len(y)} labels")
+        raise ValueError(f"decision_boundary: x has {counted(len(x), 'row')} but y has {counted(len(y), 'label')}")
     lo, hi = x.min(axis=0), x.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-6)
     gx, gy = np.meshgrid(np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),

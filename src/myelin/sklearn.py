@@ -55,6 +55,7 @@ except ImportError as _err:  # pragma: no cover - exercised only without the ext
 
 
 from . import nn, optim
+from ._plural import counted
 from .core.creation import from_numpy
 from .nn import functional as F
 from .nn.activation import make_activation
@@ -475,7 +476,7 @@ class NeuralNetRegressor(RegressorMixin, _BaseNeuralNet):
             self.n_outputs_ = target.shape[1]
             self._y_1d = y.ndim == 1
         elif target.shape[1] != self.n_outputs_:
-            raise ValueError(f"{type(self).__name__}.partial_fit: y has {target.shape[1]} outputs, "
+            raise ValueError(f"{type(self).__name__}.partial_fit: y has {counted(target.shape[1], 'output')}, "
                              f"the model was fitted with {self.n_outputs_}")
         return target
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..core import node
 from ..core.grad_mode import no_grad
 
@@ -73,7 +74,7 @@ class Function:
                 grads = grads if isinstance(grads, tuple) else (grads,)
                 if len(grads) < len(args):
                     raise ValueError(f"{cls.__name__}.backward returned {len(grads)} gradients, forward took "
-                                     f"{len(args)} inputs (return None for inputs that need none)")
+                                     f"{counted(len(args), 'input')} (return None for inputs that need none)")
                 picked = []
                 for i in positions:
                     gi = grads[i]

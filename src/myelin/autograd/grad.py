@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .._plural import counted
 from ..core import node
 
 __all__ = ["grad"]
@@ -42,7 +43,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     if grad_outputs is None:
         seeds = [None] * len(outs)
     if len(seeds) != len(outs):
-        raise ValueError(f"autograd.grad: {len(outs)} outputs but {len(seeds)} grad_outputs")
+        raise ValueError(f"autograd.grad: {counted(len(outs), 'output')} but {len(seeds)} grad_outputs")
     for k, x in enumerate(ins):
         if not isinstance(x, tensor) or not x.requires_grad:
             raise RuntimeError(f"autograd.grad: input {k} does not require grad")

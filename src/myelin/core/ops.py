@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._plural import counted
 from . import node
 from .node import make_node, unbroadcast
 
@@ -39,7 +40,7 @@ def _arr(x: Any) -> np.ndarray:
 def _axis(dim: int, ndim: int, op: str) -> int:
     span = max(ndim, 1)
     if not -span <= dim < span:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {counted(ndim, 'dimension')}")
     return dim % span
 
 
@@ -265,7 +266,7 @@ def gather(x: Tensor, dim: int, index: Any) -> Tensor:
     idx = _index(index, "gather")
     d = _axis(dim, a.ndim, "gather")
     if idx.ndim != a.ndim:
-        raise ValueError(f"gather: index has {idx.ndim} dimensions, the input {a.ndim}")
+        raise ValueError(f"gather: index has {counted(idx.ndim, 'dimension')}, the input {a.ndim}")
     for k in range(a.ndim):
         if k != d and idx.shape[k] > a.shape[k]:
             raise ValueError(f"gather: index shape {idx.shape} exceeds the input shape {a.shape} at dim {k}")
@@ -486,7 +487,7 @@ def _parse_einsum(equation: str, arrays: list[np.ndarray]) -> tuple[list[str], s
             n = a.ndim - len(t.replace("...", ""))
             t = t.replace("...", ell[ell_dims - n:])
         if len(t) != a.ndim:
-            raise ValueError(f"einsum: operand {t!r} has {a.ndim} dimensions, the equation names {len(t)}")
+            raise ValueError(f"einsum: operand {t!r} has {counted(a.ndim, 'dimension')}, the equation names {len(t)}")
         out_terms.append(t)
     if arrow:
         rhs = rhs.replace("...", ell)

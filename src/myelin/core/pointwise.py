@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .node import make_node
 from .tensor import Tensor, as_tensor
 
@@ -119,7 +120,7 @@ def _softmax_dim(dim: int | None, ndim: int, op: str) -> int:
         dim = 0 if ndim in (0, 1, 3) else 1
     span = max(ndim, 1)  # a 0-d tensor takes dim 0 or -1, as in PyTorch
     if not -span <= dim < span:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {counted(ndim, 'dimension')}")
     return dim % span
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._plural import counted
 from . import node
 from .node import make_node
 
@@ -29,7 +30,7 @@ def normalize_dims(dim: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     for d in dims:
         d = int(d)
         if not -span <= d < span:
-            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor with {counted(ndim, 'dimension')}")
         out.append(d % span)
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: dim {dim} repeats a dimension")

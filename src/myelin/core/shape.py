@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._plural import counted
 from . import node
 from .node import make_node, unbroadcast
 
@@ -40,7 +41,7 @@ def _sizes(args: Sequence[Any]) -> tuple[int, ...]:
 
 def _axis(dim: int, ndim: int, op: str) -> int:
     if not -ndim <= dim < ndim:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions")
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {counted(ndim, 'dimension')}")
     return dim % ndim
 
 
@@ -50,7 +51,7 @@ def reshape(x: Tensor, shape: Sequence[Any]) -> Tensor:
     try:
         out = a.reshape(new)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({a.size} elements) into {new}") from None
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {a.shape} ({counted(a.size, 'element')}) into {new}") from None
     old = a.shape
     return make_node(out, (x,), lambda g: (g.reshape(old),), "reshape", {"shape": new})
 
@@ -66,7 +67,7 @@ def permute(x: Tensor, dims: Sequence[Any]) -> Tensor:
     nd = x.data.ndim
     order = tuple(_axis(d, nd, "permute") for d in _sizes(dims)) if len(dims) else ()
     if sorted(order) != list(range(nd)):
-        raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {nd} dimensions of shape {x.shape}")
+        raise ValueError(f"permute: {tuple(dims)} is not a permutation of the {counted(nd, 'dimension')} of shape {x.shape}")
     inverse = tuple(np.argsort(order))
     return make_node(np.transpose(x.data, order), (x,), lambda g: (np.transpose(g, inverse),), "permute",
                      {"perm": order})
@@ -226,7 +227,7 @@ def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.
     pads = [int(p) for p in pad]
     a = x.data
     if len(pads) % 2 or len(pads) // 2 > a.ndim:
-        raise ValueError(f"pad: expected an even number of at most {2 * a.ndim} values, received {len(pads)}")
+        raise ValueError(f"pad: expected an even number of at most {counted(2 * a.ndim, 'value')}, received {len(pads)}")
     widths = [(0, 0)] * a.ndim
     for i in range(len(pads) // 2):
         widths[a.ndim - 1 - i] = (pads[2 * i], pads[2 * i + 1])

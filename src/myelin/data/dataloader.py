@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .dataset import IterableDataset, Subset, TensorDataset, to_numpy
 from .sampler import Sampler
 
@@ -56,7 +57,7 @@ def default_collate(samples: list[Any]) -> Any:
         for s in samples:
             if not isinstance(s, (tuple, list)) or len(s) != width:
                 raise ValueError(
-                    f"default_collate: expected every sample to be a sequence of {width} fields, received {s!r:.80}"
+                    f"default_collate: expected every sample to be a sequence of {counted(width, 'field')}, received {s!r:.80}"
                 )
         return tuple(default_collate([s[k] for s in samples]) for k in range(width))
     if isinstance(first, dict):

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = ["ConcatDataset", "Dataset", "IterableDataset", "Subset", "TensorDataset", "random_split", "to_numpy"]
 
 
@@ -152,10 +154,10 @@ class ConcatDataset(Dataset):
         n = len(self)
         if index < 0:
             if -index > n:
-                raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+                raise IndexError(f"ConcatDataset: index {index} is out of range for {counted(n, 'sample')}")
             index += n
         if index >= n:
-            raise IndexError(f"ConcatDataset: index {index} is out of range for {n} samples")
+            raise IndexError(f"ConcatDataset: index {index} is out of range for {counted(n, 'sample')}")
         k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
         start = self.cumulative_sizes[k - 1] if k else 0
         return self.datasets[k][index - start]

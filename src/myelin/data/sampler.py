@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = [
     "BatchSampler",
     "RandomSampler",
@@ -131,7 +133,7 @@ class WeightedRandomSampler(Sampler):
         self.weights = w
         self.num_samples = _positive_int("WeightedRandomSampler", "num_samples", num_samples)
         if not replacement and self.num_samples > int((w > 0).sum()):
-            raise ValueError(f"WeightedRandomSampler: cannot draw {self.num_samples} samples without replacement "
+            raise ValueError(f"WeightedRandomSampler: cannot draw {counted(self.num_samples, 'sample')} without replacement "
                              f"from {int((w > 0).sum())} non-zero weights")
         self.replacement = bool(replacement)
         self.generator = generator

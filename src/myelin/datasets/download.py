@@ -19,6 +19,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from .._plural import counted
+
 __all__ = [
     "ChecksumError",
     "DataFileError",
@@ -179,7 +181,7 @@ def _fetch(url: str, fd: int, deadline: float, timeout: float, max_bytes: int | 
         length = response.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         if max_bytes is not None and total is not None and total > max_bytes:
-            raise DownloadError(f"download: {url} announces {total} bytes, expected at most {max_bytes}")
+            raise DownloadError(f"download: {url} announces {counted(total, 'byte')}, expected at most {max_bytes}")
         bar = _progress_bar(total, name)
         received = 0
         read = getattr(response, "read1", response.read)  # read1: returns what one recv gives, never waits for 1 MiB
@@ -187,13 +189,13 @@ def _fetch(url: str, fd: int, deadline: float, timeout: float, max_bytes: int | 
             while True:
                 if time.monotonic() > deadline:
                     raise DownloadError(f"download: {url} took longer than {timeout:g} s in all "
-                                        f"({received:,} bytes received); try again or pass a larger timeout")
+                                        f"({counted(received, 'byte', spec=',')} received); try again or pass a larger timeout")
                 chunk = read(_CHUNK)
                 if not chunk:
                     break
                 received += len(chunk)
                 if max_bytes is not None and received > max_bytes:
-                    raise DownloadError(f"download: {url} sent more than the expected {max_bytes} bytes")
+                    raise DownloadError(f"download: {url} sent more than the expected {counted(max_bytes, 'byte')}")
                 digest.update(chunk)
                 out.write(chunk)
                 if bar is not None:
@@ -202,7 +204,7 @@ def _fetch(url: str, fd: int, deadline: float, timeout: float, max_bytes: int | 
             if bar is not None:
                 bar.close()
         if total is not None and received != total:
-            raise DownloadError(f"download: {url} sent {received} bytes, announced {total}")
+            raise DownloadError(f"download: {url} sent {counted(received, 'byte')}, announced {total}")
         out.flush()
         os.fsync(out.fileno())
     actual = digest.hexdigest()

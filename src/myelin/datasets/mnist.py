@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from .._plural import counted
 from .download import DataFileError, DatasetNotFoundError, DownloadError, data_dirs, download_from_mirrors
 
 __all__ = [
@@ -94,7 +95,7 @@ def _parse_idx(stream: BinaryIO, path: Path, capacity: int) -> np.ndarray:
     """Read one IDX array from ``stream``; ``capacity`` bounds the payload size in bytes."""
     magic = stream.read(4)
     if len(magic) < 4:
-        raise DataFileError(f"{path}: truncated IDX file: {len(magic)} bytes, expected a 4-byte magic number")
+        raise DataFileError(f"{path}: truncated IDX file: {counted(len(magic), 'byte')}, expected a 4-byte magic number")
     code, ndim = magic[2], magic[3]
     if magic[:2] != b"\x00\x00" or code not in _IDX_DTYPES or not 1 <= ndim <= 8:
         raise DataFileError(
@@ -103,21 +104,21 @@ def _parse_idx(stream: BinaryIO, path: Path, capacity: int) -> np.ndarray:
         )
     raw_dims = stream.read(4 * ndim)
     if len(raw_dims) < 4 * ndim:
-        raise DataFileError(f"{path}: truncated IDX header: expected {ndim} dimensions")
+        raise DataFileError(f"{path}: truncated IDX header: expected {counted(ndim, 'dimension')}")
     dims = struct.unpack(f">{ndim}I", raw_dims)
     dtype = np.dtype(_IDX_DTYPES[code])
     nbytes = math.prod(dims) * dtype.itemsize
     claimed = math.prod(max(d, 1) for d in dims) * dtype.itemsize  # bounded even when a dim is 0
     if nbytes > capacity or claimed > max(capacity, 1) * 2**20:
         raise DataFileError(
-            f"{path}: IDX header claims shape {dims} ({nbytes} bytes), more than the file can hold ({capacity})"
+            f"{path}: IDX header claims shape {dims} ({counted(nbytes, 'byte')}), more than the file can hold ({capacity})"
         )
     payload = bytearray(nbytes)
     got = _read_into(stream, payload)
     if got < nbytes:
-        raise DataFileError(f"{path}: truncated IDX data: expected {nbytes} bytes for shape {dims}, received {got}")
+        raise DataFileError(f"{path}: truncated IDX data: expected {counted(nbytes, 'byte')} for shape {dims}, received {got}")
     if stream.read(1):
-        raise DataFileError(f"{path}: IDX file has data after the {nbytes} bytes of shape {dims}")
+        raise DataFileError(f"{path}: IDX file has data after the {counted(nbytes, 'byte')} of shape {dims}")
     array = np.frombuffer(payload, dtype=dtype).reshape(dims)
     return array if dtype.isnative else array.astype(dtype.newbyteorder("="))
 
@@ -147,7 +148,7 @@ def _check_npz_member(zf: zipfile.ZipFile, member: str, path: Path) -> None:
     """Reject a member whose header declares more data than it holds, or pickled objects."""
     info = zf.getinfo(member)
     if info.compress_type != zipfile.ZIP_STORED and info.file_size > _MAX_DEFLATE_RATIO * info.compress_size + 4096:
-        raise DataFileError(f"{path}: member {member} claims {info.file_size} bytes, more than it can hold")
+        raise DataFileError(f"{path}: member {member} claims {counted(info.file_size, 'byte')}, more than it can hold")
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -158,7 +159,7 @@ def _check_npz_member(zf: zipfile.ZipFile, member: str, path: Path) -> None:
         raise DataFileError(f"{path}: member {member} holds Python objects; only plain arrays are loaded")
     if math.prod(shape) * dtype.itemsize > info.file_size:
         raise DataFileError(
-            f"{path}: member {member} claims shape {shape} {dtype}, larger than its {info.file_size} bytes"
+            f"{path}: member {member} claims shape {shape} {dtype}, larger than its {counted(info.file_size, 'byte')}"
         )
 
 
@@ -192,7 +193,7 @@ def _prepare(x: np.ndarray, y: np.ndarray, where: str, flatten: bool) -> Split:
     if y.ndim != 1 or y.dtype.kind not in "iu":
         raise DataFileError(f"{where}: expected integer labels of shape (N,), received {y.dtype} {y.shape}")
     if len(x) != len(y):
-        raise DataFileError(f"{where}: expected as many labels as images, received {len(y)} labels and {len(x)} images")
+        raise DataFileError(f"{where}: expected as many labels as images, received {counted(len(y), 'label')} and {counted(len(x), 'image')}")
     if y.size and (y.min() < 0 or y.max() > 9):
         raise DataFileError(f"{where}: expected labels in [0, 10), received values in [{y.min()}, {y.max()}]")
     if x.dtype == np.uint8:

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..data.dataset import TensorDataset, to_numpy
 from .download import DataFileError
 
@@ -74,7 +75,7 @@ class TextDataset(TensorDataset):
             first = int(np.flatnonzero(bad)[0])
             raise ValueError(
                 f"TextDataset.encode: character {s[first]!r} at position {first} is not in the vocabulary "
-                f"of {len(self.vocab)} characters"
+                f"of {counted(len(self.vocab), 'character')}"
             )
         return ids.astype(np.int64)
 
@@ -92,7 +93,7 @@ class TextDataset(TensorDataset):
         return self._codes[a].astype("<u4").tobytes().decode("utf-32-le")
 
     def __repr__(self) -> str:
-        return f"TextDataset({len(self)} windows of {self.seq_len}, {len(self.ids)} chars, vocab {self.vocab_size})"
+        return f"TextDataset({counted(len(self), 'window')} of {self.seq_len}, {counted(len(self.ids), 'char')}, vocab {self.vocab_size})"
 
 
 def text(path: str | os.PathLike[str], seq_len: int, val_fraction: float = 0.1) -> tuple[TextDataset, TextDataset]:
@@ -122,17 +123,17 @@ def text(path: str | os.PathLike[str], seq_len: int, val_fraction: float = 0.1) 
     if not content:
         raise DataFileError(f"text: {p} is empty")
     if len(content) < seq_len + 1:
-        raise ValueError(f"text: {p} has {len(content)} characters, expected at least seq_len + 1 = {seq_len + 1}")
+        raise ValueError(f"text: {p} has {counted(len(content), 'character')}, expected at least seq_len + 1 = {seq_len + 1}")
     vocab = sorted(set(content))
     n_val = round(len(content) * float(val_fraction))
     cut = len(content) - n_val
     if cut < seq_len + 1:
         raise ValueError(
-            f"text: the training part of {p} has {cut} characters, expected at least seq_len + 1 = {seq_len + 1}"
+            f"text: the training part of {p} has {counted(cut, 'character')}, expected at least seq_len + 1 = {seq_len + 1}"
         )
     if n_val and n_val < seq_len + 1:
         raise ValueError(
-            f"text: the validation part of {p} ({val_fraction:.0%}) has {n_val} characters, expected at least "
+            f"text: the validation part of {p} ({val_fraction:.0%}) has {counted(n_val, 'character')}, expected at least "
             f"seq_len + 1 = {seq_len + 1}; raise val_fraction, lower seq_len, or pass val_fraction=0"
         )
     return TextDataset(content[:cut], seq_len, vocab), TextDataset(content[cut:], seq_len, vocab)

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .._plural import counted
 from .comm import Communicator, get_communicator
 from .state import check_consistency, named_parameters_of
 
@@ -98,8 +99,8 @@ class GradientReducer:
         self._unpack()
 
     def __repr__(self) -> str:
-        return (f"GradientReducer({len(self.params)} parameters, {self.numel} values, "
-                f"{self.buffer.dtype}, {self.calls} calls, {self.seconds:.3f}s)")
+        return (f"GradientReducer({counted(len(self.params), 'parameter')}, {counted(self.numel, 'value')}, "
+                f"{self.buffer.dtype}, {counted(self.calls, 'call')}, {self.seconds:.3f}s)")
 
 
 _CACHE: OrderedDict[tuple[int, ...], GradientReducer] = OrderedDict()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._plural import counted
 from .comm import broadcast_object, get_communicator
 
 __all__ = ["shard_loader", "shared_seed"]
@@ -52,12 +53,12 @@ def shard_loader(loader: Any, seed: int | None = None) -> Any:
         if loader.num_replicas != comm.size:
             raise ValueError(
                 f"shard_loader: the DataLoader is split for {loader.num_replicas} replicas, "
-                f"but there are {comm.size} ranks"
+                f"but there are {counted(comm.size, 'rank')}"
             )
         return loader
     if loader.batch_size % comm.size:
         raise ValueError(
-            f"shard_loader: the global batch_size {loader.batch_size} is not divisible by the {comm.size} ranks; "
+            f"shard_loader: the global batch_size {loader.batch_size} is not divisible by the {counted(comm.size, 'rank')}; "
             f"use a multiple of {comm.size} (each rank takes batch_size / {comm.size} samples)"
         )
     if loader.seed is not None:

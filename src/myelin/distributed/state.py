@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .comm import DistributedError, broadcast_object, get_communicator
 
 __all__ = [
@@ -110,7 +111,7 @@ def check_consistency(model_or_params: Any, values: bool = False) -> None:
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise DistributedError(
-            f"myelin.distributed: the ranks' models differ ({comm.size} ranks): {shown}. Every rank must build "
+            f"myelin.distributed: the ranks' models differ ({counted(comm.size, 'rank')}): {shown}. Every rank must build "
             "the same model with the same arguments (and load the same weights)."
         )
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .config_budget import estimate_config
 from .errors import ModelFileError
 from .safetensors_file import read_safetensors, write_safetensors
@@ -162,14 +163,14 @@ def build_model(config: dict[str, Any], source: str, tensors: Mapping[str, Any] 
         estimate, modules = estimate_config(config, source)
         if estimate > budget:
             raise ModelFileError(
-                f"{source}: the architecture describes up to {estimate} parameters and buffers but the file "
-                f"holds {n_elements} values; refusing to build it"
+                f"{source}: the architecture describes up to {counted(estimate, 'parameter')} and buffers but the file "
+                f"holds {counted(n_elements, 'value')}; refusing to build it"
             )
         max_modules = min(_MAX_MODULES, max(_MODULE_FLOOR, _MODULES_PER_TENSOR * len(tensors)))
         if modules > max_modules:
             raise ModelFileError(
-                f"{source}: the architecture has {modules} layers, more than the {max_modules} allowed for a "
-                f"file of {len(tensors)} tensors; refusing to build it"
+                f"{source}: the architecture has {counted(modules, 'layer')}, more than the {max_modules} allowed for a "
+                f"file of {counted(len(tensors), 'tensor')}; refusing to build it"
             )
     from ..nn.registry import ConfigError, from_config
 

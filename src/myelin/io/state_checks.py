@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .errors import ModelFileError
 
 __all__ = ["check_optimizer_state", "check_scheduler_state"]
@@ -46,7 +47,7 @@ def _same_kind(want: Any, got: Any, where: str, source: str, depth: int = 0) -> 
             fail("a string")
     elif isinstance(want, (list, tuple)):
         if not isinstance(got, (list, tuple)) or len(got) != len(want):
-            fail(f"a list of {len(want)} items")
+            fail(f"a list of {counted(len(want), 'item')}")
         for i, (w, g) in enumerate(zip(want, got)):
             _same_kind(w, g, f"{where}[{i}]", source, depth + 1)
     elif isinstance(want, dict):
@@ -96,7 +97,7 @@ def check_optimizer_state(optimizer: Any, state: Any, source: str) -> None:
                              f"{sorted(state) if isinstance(state, dict) else type(state).__name__}")
     groups, saved_groups = optimizer.param_groups, state["param_groups"]
     if len(groups) != len(saved_groups):
-        raise ModelFileError(f"{source}: optimizer.param_groups has {len(saved_groups)} groups, {name} has {len(groups)}")
+        raise ModelFileError(f"{source}: optimizer.param_groups has {counted(len(saved_groups), 'group')}, {name} has {len(groups)}")
     params: dict[int, tuple[Any, dict[str, Any]]] = {}
     for i, (group, saved) in enumerate(zip(groups, saved_groups)):
         where = f"optimizer.param_groups[{i}]"

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = [
     "BOUNDED",
     "RELU_LIKE",
@@ -403,7 +405,7 @@ def confusion_matrix(y_true: Any, y_pred: Any, num_classes: int | None = None) -
     t = _labels(y_true, "y_true")
     p = _labels(y_pred, "y_pred")
     if t.shape != p.shape:
-        raise ValueError(f"confusion_matrix: y_true has {t.shape[0]} labels but y_pred has {p.shape[0]}")
+        raise ValueError(f"confusion_matrix: y_true has {counted(t.shape[0], 'label')} but y_pred has {p.shape[0]}")
     n = int(max(t.max(initial=-1), p.max(initial=-1)) + 1)
     scores = np.asarray(getattr(y_pred, "data", y_pred))
     if scores.ndim == 2 and scores.shape[1] > 1:

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..core.tensor import Tensor, as_tensor
 
 __all__ = ["LayerRecord", "Trace", "trace"]
@@ -153,8 +154,9 @@ class LayerRecord:
 
     def __repr__(self) -> str:
         row = self._row()
+        steps = f", {counted(len(self.steps), 'step')}" if self.steps else ""
         return (f"LayerRecord('{self.path}' {row[1]}: input {row[2]}, output {row[3]}, output mean {row[4]}, "
-                f"|dL/dout| {row[5]}, |dL/dparams| {row[6]}{f', {len(self.steps)} steps' if self.steps else ''})")
+                f"|dL/dout| {row[5]}, |dL/dparams| {row[6]}{steps})")
 
 
 _HEADER = ["layer", "type", "input", "output", "out mean", "|dL/dout|", "|dL/dparams|"]

@@ -7,6 +7,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
+from .._plural import counted
 from .module import Module
 
 __all__ = ["ModuleDict", "ModuleList", "Sequential"]
@@ -24,7 +25,7 @@ def _index(owner: str, idx: Any, length: int) -> int:
     except TypeError:
         raise TypeError(f"{owner} indices must be integers or slices, not {type(idx).__name__}") from None
     if not -length <= i < length:
-        raise IndexError(f"{owner}: index {i} is out of range for {length} modules")
+        raise IndexError(f"{owner}: index {i} is out of range for {counted(length, 'module')}")
     return i % length
 
 

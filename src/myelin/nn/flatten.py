@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from .._plural import counted
 from ..core.tensor import Tensor
 from ._layers import check_int, int_tuple
 from .module import Module
@@ -30,7 +31,7 @@ class Flatten(Module):
         start, end = self.start_dim, self.end_dim
         if not (-nd <= start < nd and -nd <= end < nd) or start % nd > end % nd:
             need = max(start + 1 if start >= 0 else -start, end + 1 if end >= 0 else -end)
-            self._shape_error(f"with at least {need} dimensions (flattening dims {start}..{end})", input.shape)
+            self._shape_error(f"with at least {counted(need, 'dimension')} (flattening dims {start}..{end})", input.shape)
         return input.flatten(start, end)
 
     def extra_repr(self) -> str:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..core.tensor import Tensor
 from . import functional as F
 from . import init
@@ -71,7 +72,7 @@ class Linear(Module):
             raise TypeError(f"neuron: index must be an int, received {type(index).__name__}")
         if not -self.out_features <= index < self.out_features:
             raise IndexError(f"neuron: index {index} is out of range for {self._describe()} "
-                             f"(which has {self.out_features} neurons)")
+                             f"(which has {counted(self.out_features, 'neuron')})")
         return NeuronView(self, int(index) % self.out_features)
 
     def neurons(self) -> Iterator[NeuronView]:

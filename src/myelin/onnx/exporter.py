@@ -10,6 +10,7 @@ import numpy as np
 import onnx
 from onnx import helper
 
+from .._plural import counted
 from ..core.tensor import Tensor, as_tensor
 from ..nn.module import Module
 from . import attention, layers_extra, rnn, spatial
@@ -155,8 +156,8 @@ def _convert(g: Graph, r1: Any, r2: Any) -> None:
         g.scope = ""
     outs1, outs2 = flatten_tensors(r1.output), flatten_tensors(r2.output)
     if len(names) != len(outs1):
-        raise ONNXExportError(f"internal error: the converter of {g.where} gave {len(names)} outputs for "
-                              f"{len(outs1)} tensors")
+        raise ONNXExportError(f"internal error: the converter of {g.where} gave {counted(len(names), 'output')} for "
+                              f"{counted(len(outs1), 'tensor')}")
     for t1, t2, name in zip(outs1, outs2, names):
         g.bind(t1, t2, name)
 
@@ -196,7 +197,7 @@ def _names(given: Sequence[str], n: int, what: str) -> list[str]:
         given = (given,)
     names = [str(s) for s in given][:n]
     if len(given) > n:
-        raise ONNXExportError(f"{len(given)} {what} names given, but the model has {n} {what}(s)")
+        raise ONNXExportError(f"{counted(len(given), f'{what} name')} given, but the model has {counted(n, what)}")
     base = names[-1] if names else what
     names += [f"{base}_{i}" for i in range(len(names), n)]
     return names

@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from .._plural import counted
 from ..core.tensor import Tensor
 from .optimizer import Optimizer, _require
 
@@ -44,7 +45,7 @@ def _per_group(name: str, optimizer: Optimizer, value: Any) -> list[Any]:
         if len(value) != n:
             raise ValueError(
                 f"{name} must have the same length as optimizer.param_groups. "
-                f"{name} has {len(value)} values, param_groups has {n}."
+                f"{name} has {counted(len(value), 'value')}, param_groups has {n}."
             )
         return list(value)
     return [value] * n
@@ -545,7 +546,7 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step_num = self.last_epoch
         if step_num > self.total_steps:
-            raise ValueError(f"Tried to step {step_num} times. The specified number of total steps is {self.total_steps}")
+            raise ValueError(f"Tried to step {counted(step_num, 'time')}. The specified number of total steps is {self.total_steps}")
         lrs = []
         last = len(self._schedule_phases) - 1
         for group in self.optimizer.param_groups:

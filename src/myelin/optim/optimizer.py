@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from ..autograd import enable_grad
 from ..core.tensor import Tensor
 
@@ -214,7 +215,7 @@ class Optimizer:
         for i, (group, saved_group) in enumerate(zip(groups, saved)):
             if len(group["params"]) != len(saved_group["params"]):
                 raise ValueError(
-                    f"loaded state dict has {len(saved_group['params'])} parameters in group {i}, "
+                    f"loaded state dict has {counted(len(saved_group['params']), 'parameter')} in group {i}, "
                     f"the optimizer's group {i} has {len(group['params'])}"
                 )
             for key, p in zip(saved_group["params"], group["params"]):

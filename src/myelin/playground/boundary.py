@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = ["FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "Boundary", "BoundaryError", "parse_boundary"]
 
 MAX_LENGTH = 200
@@ -115,7 +117,7 @@ def parse_boundary(text: object) -> Boundary:
     if not isinstance(text, str):
         raise BoundaryError(f"expected the boundary as text, received {type(text).__name__}")
     if len(text) > MAX_LENGTH:
-        raise BoundaryError(f"the boundary is {len(text)} characters long; at most {MAX_LENGTH} are allowed")
+        raise BoundaryError(f"the boundary is {counted(len(text), 'character')} long; at most {MAX_LENGTH} are allowed")
     if not text.strip():
         raise BoundaryError("the boundary is empty: type a formula in x such as sin(3*x)")
     if not text.isprintable() or not text.isascii():

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
+
 __all__ = ["Budget", "BudgetError", "Estimate", "measure_flops"]
 
 
@@ -111,7 +113,7 @@ class Budget:
               drawn: int = 24) -> Estimate:
         """:meth:`estimate`, raising :class:`BudgetError` when it is over budget."""
         est = self.estimate(widths, batch, points, grid_points, raw_dim, drawn)
-        shape = f"{len(widths) - 2} hidden layer(s), {est.parameters:,} parameters, batch {batch}, {points:,} points"
+        shape = f"{len(widths) - 2} hidden layer(s), {counted(est.parameters, 'parameter', spec=',')}, batch {batch}, {counted(points, 'point', spec=',')}"
         if est.memory_bytes > self.memory_mb * 2 ** 20:
             raise BudgetError(f"too large for this server: {shape} need about {_fmt_bytes(est.memory_bytes)}, "
                               f"above its budget of {self.memory_mb:g} MB per session; use fewer or smaller "

@@ -42,6 +42,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .._plural import counted
 from .boundary import BoundaryError
 from .budget import Budget, BudgetError
 from .data import Table
@@ -135,12 +136,12 @@ async def _json(request: Request) -> dict[str, Any]:
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise HTTPError(413, f"request body larger than {limit:,} bytes")
+        raise HTTPError(413, f"request body larger than {counted(limit, 'byte', spec=',')}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise HTTPError(413, f"request body larger than {limit:,} bytes")
+            raise HTTPError(413, f"request body larger than {counted(limit, 'byte', spec=',')}")
         chunks.append(chunk)
     return b"".join(chunks)
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .settings import SettingsError
 
 __all__ = ["MAX_CLASSES", "TableError", "output_count", "parse_table", "read_table", "table_data",
@@ -156,7 +157,7 @@ def table_data(settings: dict[str, Any], table: Any) -> Any:
     mean, std = x[train].mean(axis=0), x[train].std(axis=0)
     std[std == 0] = 1
     xs = (x - mean) / std
-    notes = [(f"{table.name}: {len(x)} rows, {dims} feature column(s), target {table.target_name!r} "
+    notes = [(f"{table.name}: {counted(len(x), 'row')}, {dims} feature column(s), target {table.target_name!r} "
               f"({task}); features standardised with the training rows' mean and std")]
     prep: dict[str, Any] = {"input_mean": mean.tolist(), "input_std": std.tolist(), "columns": list(table.columns)}
     if task == "regression":

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from .._plural import counted
 from .metrics import Metric, is_regression_loss, loss_name, resolve_loss, resolve_metrics
 from .threads import BlasThreads
 
@@ -27,7 +28,7 @@ def as_dataset(data: Any, what: str) -> Any:
 
     if isinstance(data, (tuple, list)):
         if len(data) != 2:
-            raise ValueError(f"{what}: expected (x, y), received a sequence of {len(data)} items")
+            raise ValueError(f"{what}: expected (x, y), received a sequence of {counted(len(data), 'item')}")
         return TensorDataset(*data)
     if hasattr(data, "__len__") and hasattr(data, "__getitem__") and not is_array_like(data):
         return data
@@ -51,7 +52,7 @@ def split_last(data: Any, fraction: float) -> tuple[Any, Any]:
     n = len(ds)
     n_train = int(n * (1.0 - fraction))
     if n_train < 1 or n_train >= n:
-        raise ValueError(f"fit: validation_split={fraction} leaves {n_train} of {n} samples for training")
+        raise ValueError(f"fit: validation_split={fraction} leaves {n_train} of {counted(n, 'sample')} for training")
     train, val = Subset(ds, np.arange(n_train)), Subset(ds, np.arange(n_train, n))
     if template is None:
         return train, val

@@ -35,8 +35,6 @@ from typing import Any
 
 import numpy as np
 
-from .._plural import counted
-
 __all__ = ["ENV_VARS", "GRAIN", "BlasThreads", "busy_cores", "explicit_setting", "product_sizes", "typical_product"]
 
 #: environment variables through which a user sets BLAS thread counts (any of them: ``auto`` stands aside)
@@ -238,7 +236,7 @@ class BlasThreads:
         cap, why = default, "BLAS's own count"
         if self.ranks > 1:
             cap = max(1, _usable_cores() // self.ranks)
-            why = f"{counted(self.ranks, 'rank')} share {_usable_cores()} cores"
+            why = f"{self.ranks} ranks share {_usable_cores()} cores"
         busy = busy_cores()
         free = max(1, int(_usable_cores() - busy + 0.5))
         if free < cap:

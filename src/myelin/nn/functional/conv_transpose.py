@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import make_node
 from ...core.tensor import Tensor, as_tensor
 from ._fast.im2col import check_positive, pair, window_slices
@@ -35,7 +36,7 @@ def _check(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, groups: Any, op: 
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{op}: expected groups to be a positive int, received {groups!r}")
     if w.shape[0] != x.shape[-3] or w.shape[0] % groups:
-        raise ValueError(f"{op}: input has {x.shape[-3]} channels (shape {tuple(x.shape)}) but weight "
+        raise ValueError(f"{op}: input has {counted(x.shape[-3], 'channel')} (shape {tuple(x.shape)}) but weight "
                          f"{tuple(w.shape)} with groups={groups} expects {w.shape[0]} (divisible by groups)")
     if x.dtype.kind != "f" or x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
         raise TypeError(f"{op}: expected input, weight and bias of one float dtype, received input {x.dtype}, "

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import make_node, unbroadcast
 from ...core.tensor import Tensor, as_tensor
 
@@ -20,7 +21,7 @@ def _tensor(x: Any) -> Tensor:
 
 def _dim(dim: Any, ndim: int, op: str) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{op}: dim {dim!r} is out of range for an input with {ndim} dimensions")
+        raise ValueError(f"{op}: dim {dim!r} is out of range for an input with {counted(ndim, 'dimension')}")
     return int(dim) % max(ndim, 1)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import make_node
 from ...core.tensor import Tensor, as_tensor
 from ...random import get_rng
@@ -44,7 +45,7 @@ def _channel_dropout(input: Tensor, p: float, training: bool, spatial: int, op: 
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
     x = input if isinstance(input, Tensor) else as_tensor(input)
     if x.ndim not in (spatial + 1, spatial + 2):
-        raise ValueError(f"{op}: expected input of {spatial + 1} or {spatial + 2} dimensions ((C, *spatial) or "
+        raise ValueError(f"{op}: expected input of {spatial + 1} or {counted(spatial + 2, 'dimension')} ((C, *spatial) or "
                          f"(N, C, *spatial)), received shape {tuple(x.shape)}")
     if not training or p == 0:
         return x

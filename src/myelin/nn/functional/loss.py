@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import Fresh, make_node
 from ...core.tensor import Tensor, as_tensor
 from .. import reference
@@ -312,7 +313,7 @@ def _class_target(op: str, t: np.ndarray, shape: tuple, ignore_index: int) -> tu
         bad = keep & ((t < 0) | (t >= n_classes))
         if bad.any():
             raise IndexError(
-                f"{op}: target {int(t[bad][0])} is out of range for {n_classes} classes "
+                f"{op}: target {int(t[bad][0])} is out of range for {counted(n_classes, 'class')} "
                 f"(expected 0 <= target < {n_classes}, or ignore_index={ignore_index})"
             )
         return np.where(keep, t, 0), keep

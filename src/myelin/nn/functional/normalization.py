@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import make_node
 from ...core.tensor import Tensor, as_tensor
 
@@ -232,7 +233,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None, bia
         raise ValueError(f"{op}: expected input (N, C, *), received shape {tuple(a.shape)}")
     if isinstance(num_groups, bool) or not isinstance(num_groups, (int, np.integer)) or num_groups < 1 \
             or a.shape[1] % num_groups:
-        raise ValueError(f"{op}: expected num_groups to divide the {a.shape[1]} channels of input "
+        raise ValueError(f"{op}: expected num_groups to divide the {counted(a.shape[1], 'channel')} of input "
                          f"{tuple(a.shape)}, received {num_groups!r}")
     c = a.shape[1]
     w = _affine(op, "weight", weight, (c,), a)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.node import make_node
 from ...core.shape import pad as constant_pad
 from ...core.tensor import Tensor, as_tensor
@@ -76,7 +77,7 @@ def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float 
     if len(pads) % 2 or k not in (1, 2, 3) or x.ndim not in (k + 1, k + 2):
         raise ValueError(
             f"{op}: mode {mode!r} pads the last 1, 2 or 3 dimensions of a batched or unbatched input "
-            f"(len(pad) 2, 4 or 6 with input of {k + 1} or {k + 2} dimensions), received len(pad)={len(pads)} "
+            f"(len(pad) 2, 4 or 6 with input of {k + 1} or {counted(k + 2, 'dimension')}), received len(pad)={len(pads)} "
             f"and input of shape {tuple(x.shape)}"
         )
     if min(pads) < 0:

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..._plural import counted
 from ...core.shape import cat
 from ...core.tensor import Tensor
 
@@ -43,7 +44,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor] | Tensor) -> 
     v = vec.data
     total = sum(p.data.size for p in params)
     if v.ndim != 1 or v.size != total:
-        raise ValueError(f"{fn}: expected a 1-D vector of {total} values (the parameters' total), "
+        raise ValueError(f"{fn}: expected a 1-D vector of {counted(total, 'value')} (the parameters' total), "
                          f"received shape {tuple(v.shape)}")
     start = 0
     for p in params:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ...._plural import counted
 from ....core.node import make_node
 from ....core.tensor import Tensor
 from ... import reference
@@ -53,7 +54,7 @@ def _check_conv_args(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, groups:
     channels = x.shape[-3]
     if channels != w.shape[1] * groups:
         raise ValueError(
-            f"{op}: input has {channels} channels (shape {tuple(x.shape)}) but weight {tuple(w.shape)} with "
+            f"{op}: input has {counted(channels, 'channel')} (shape {tuple(x.shape)}) but weight {tuple(w.shape)} with "
             f"groups={groups} expects {w.shape[1] * groups}"
         )
     if x.dtype != w.dtype or (b is not None and b.dtype != x.dtype):
