@@ -61,7 +61,7 @@ def run(path: Path, library: str, tmp: Path) -> dict[str, str]:
     env = {**os.environ, "COMPAT_DIGITS": str(DIGITS), "COMPAT_TMP": str(tmp), "OMP_NUM_THREADS": "1",
            "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-c", _RUNNER, str(path), library], capture_output=True, text=True,
-                          env=env, cwd=tmp, timeout=300)
+                          env=env, cwd=tmp, timeout=300, check=False)
     assert proc.returncode == 0, f"{path.name} failed with {library}:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}"
     results = {}
     for line in proc.stdout.splitlines():
@@ -75,10 +75,10 @@ def compare(name: str, ours: dict[str, str], theirs: dict[str, str]) -> list[str
     problems = []
     if list(ours) != list(theirs):
         problems.append(f"RESULT keys differ: {list(ours)} vs {list(theirs)}")
-    for key in theirs:
+    for key, b in theirs.items():
         if key not in ours:
             continue
-        a, b = ours[key], theirs[key]
+        a = ours[key]
         if _NUMBER.sub("#", a) != _NUMBER.sub("#", b):
             problems.append(f"{key}: {a!r} vs PyTorch {b!r}")
             continue
@@ -96,7 +96,7 @@ def test_only_import_lines_change():
         converted, changed = to_myelin(source)
         imports = sum(1 for line in source.splitlines() if re.match(r"^(import|from) torch\b", line))
         assert changed == imports >= 1, name
-        assert not re.search(r"^\s*(import|from) torch\b", converted, re.M), name
+        assert not re.search(r"^\s*(import|from) torch\b", converted, re.MULTILINE), name
 
 
 @pytest.mark.parametrize("name", SCRIPTS)

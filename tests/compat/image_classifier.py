@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0402 - the tutorial spellings (import torch.nn as nn) are the point of these scripts
 """Training an image classifier: a small CNN on the 8x8 digits (PyTorch's CIFAR-10 tutorial, shrunk)."""
 
 import os

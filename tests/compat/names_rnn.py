@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0402, RUF059, B008, C401 - written as the tutorial writes it, on purpose
 """Classifying names with a character-level RNN (PyTorch's NLP From Scratch tutorial, shrunk).
 
 The names data set is generated here: made-up names whose spelling habits differ by "language".

@@ -1,3 +1,4 @@
+# ruff: noqa: PLR0402 - the tutorial spellings (import torch.nn as nn) are the point of these scripts
 """Saving and loading: state dicts, whole models, a training checkpoint (PyTorch's Save and Load tutorial)."""
 
 import os

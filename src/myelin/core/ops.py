@@ -145,7 +145,7 @@ def norm(x: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> T
     if p == "fro" or p is None:
         p = 2
     if isinstance(p, str):
-        raise ValueError(f"norm: p must be a number, 'fro' or inf, received {p!r}")
+        raise TypeError(f"norm: p must be a number, 'fro' or inf, received {p!r}")
     dims = None if dim is None else tuple(
         _axis(int(d), a.ndim, "norm") for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
     if dims is not None and a.ndim == 0:  # dim 0 or -1 of a 0-d tensor: no axis to reduce
