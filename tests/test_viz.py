@@ -179,6 +179,8 @@ def test_live_curves_do_nothing_outside_a_notebook_and_check_arguments():
     live = LiveCurves()
     myelin.fit(model, (x, y), loss="mse", optimizer="sgd", epochs=2, verbose=0, callbacks=[live])
     assert live.draws == 0 and live.handle is None
+    history = myelin.fit(model, (x, y), loss="mse", optimizer="sgd", epochs=1, verbose=0, live=True)
+    assert len(history) == 1                                   # live=True adds LiveCurves: silent here
     with pytest.raises(ValueError, match="every"):
         LiveCurves(every=0)
 

@@ -425,6 +425,7 @@ def fit(
     verbose: Any = "auto",
     distributed: bool = False,
     threads: Any = "auto",
+    live: bool = False,
 ) -> History:
     """Train ``model`` and return its :class:`History`.
 
@@ -469,6 +470,8 @@ def fit(
             OMP_NUM_THREADS / ``myelin.set_num_threads`` alone, else uses one thread for small models
             and leaves out cores other processes keep busy (``myelin.train.threads``); an int sets
             it; None leaves BLAS's default. ``history.blas_threads`` says what was chosen and why.
+        live: in a Jupyter notebook, draw the learning curves after every epoch, updating one chart
+            in place (:class:`~myelin.train.live.LiveCurves`; does nothing outside a notebook).
 
     Ctrl-C (SIGINT, main thread) stops after the current batch: the History of the completed
     epochs is returned (``history.interrupted`` is True), each ModelCheckpoint writes a final,
@@ -511,6 +514,9 @@ def fit(
     )
     trainer.dist = dist
     history = trainer.history
+    if live:
+        from .live import LiveCurves
+        callbacks = [*callbacks, LiveCurves()]
     cbs = trainer.callbacks = CallbackList([history, *callbacks])
     params = {"epochs": epochs, "steps": len(loader) if hasattr(loader, "__len__") else None,
               "batch_size": getattr(loader, "batch_size", batch_size), "initial_epoch": 0,
