@@ -5,10 +5,17 @@ and every name ``myelin`` lists imports."""
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY_DIRS = ("src", "examples", "benchmarks", "tests")
+
+
+@functools.cache
+def _parsed(path: Path) -> ast.Module:
+    """Each source file parsed once for all the checks below."""
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _python_files() -> list[Path]:
@@ -24,7 +31,7 @@ def test_every_argument_parser_refuses_abbreviations():
     assert parser.commands and all(not p.allow_abbrev for p in parser.commands.values())
     found, bad = 0, []
     for path in _python_files():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parsed(path)):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == \
                     "ArgumentParser":
                 found += 1
@@ -81,7 +88,7 @@ def test_no_short_name_means_two_things():
     ambiguous = {"wd"}
     bad = []
     for path in sorted((ROOT / "src").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parsed(path)):
             name = node.id if isinstance(node, ast.Name) else node.arg if isinstance(node, ast.arg) else None
             if name in ambiguous:
                 bad.append(f"{path.relative_to(ROOT)}:{node.lineno} {name}")
@@ -102,7 +109,7 @@ def test_nothing_below_the_command_line_imports_it(tmp_path):
         if rel.parts[0] in ("cli", "__main__.py", "playground"):
             continue
         package = ["myelin", *rel.parts[:-1]]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parsed(path)):
             names = []
             if isinstance(node, ast.ImportFrom):
                 base = package[: len(package) - node.level + 1] if node.level else []
@@ -136,7 +143,7 @@ def test_import_fallbacks_only_for_optional_packages():
     required = {"numpy", "safetensors", "tqdm"}
     bad = []
     for path in sorted((ROOT / "src" / "myelin").rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parsed(path)):
             if not isinstance(node, ast.Try):
                 continue
             caught = {ast.unparse(h.type) for h in node.handlers if h.type is not None}
@@ -209,7 +216,7 @@ def test_counted_nouns_agree_in_number():
     bad = []
     for path in sorted((ROOT / "src" / "myelin").rglob("*.py")):
         rel = str(path.relative_to(ROOT))
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(_parsed(path)):
             if not isinstance(node, ast.JoinedStr):
                 continue
             for value, text in zip(node.values, node.values[1:]):

@@ -151,7 +151,7 @@ def test_missing_matplotlib_says_how_to_install(monkeypatch):
         plot.confusion_matrix([0, 1], [0, 1])
 
 
-@pytest.mark.parametrize("n_layers", [3, 12, 40])
+@pytest.mark.parametrize("n_layers", [3, 40])
 def test_gradient_flow_legend_covers_no_curve(tmp_path, n_layers):
     """The legend sits beside both panels (issue 20: inside the first one it hid two of its curves)."""
     epochs = [{"epoch": e, "layers": {f"layer{k}": {"grad_norm": 10.0 ** (-k / 4) * (1 + e),
