@@ -8,7 +8,7 @@ _IRREGULAR = {"child": "children", "index": "indices", "matrix": "matrices", "ax
               "directory": "directories", "batch": "batches", "process": "processes", "class": "classes"}
 
 
-def counted(n: int | float, noun: str, plural: str | None = None, spec: str = "") -> str:
+def counted(n: float, noun: str, plural: str | None = None, spec: str = "") -> str:
     """``n`` and ``noun`` in number agreement: singular for exactly 1, else ``plural`` (default: the
     noun with ``s``, or its irregular form). ``spec`` formats the number (``","`` gives ``12,000``)."""
     if n == 1:
