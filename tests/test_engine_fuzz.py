@@ -60,6 +60,7 @@ def check_program(prog: Program) -> None:
 
 
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is")  # PyTorch, on empty outputs
+@pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")
 @_settings(300)
 @given(prog=programs())
 def test_random_graphs_match_torch(torch, prog):
@@ -68,6 +69,7 @@ def test_random_graphs_match_torch(torch, prog):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is")
+@pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")
 @_settings(10_000)
 @given(prog=programs(max_steps=14))
 def test_random_graphs_match_torch_long_run(torch, prog):
@@ -75,6 +77,7 @@ def test_random_graphs_match_torch_long_run(torch, prog):
 
 
 @pytest.mark.filterwarnings("ignore:.*degrees of freedom is")
+@pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout contract")
 def test_generator_covers_what_users_write(torch):
     """The generator reaches every feature it promises (a guard against a silently narrowed generator)."""
     from hypothesis import strategies as st
