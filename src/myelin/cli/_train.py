@@ -281,6 +281,7 @@ def _results(model: Any, data: Data, history: Any, seconds: float, settings: dic
         "train_loss": _last(hist, "loss"), "train_accuracy": _last(hist, "accuracy"),
         "val_loss": _last(hist, "val_loss"), "val_accuracy": _last(hist, "val_accuracy"),
         "interrupted": interrupted, "stopped_early": bool(getattr(history, "stopped_early", False)),
+        "blas_threads": getattr(history, "blas_threads", None),  # NumPy's BLAS threads and why (fit's choice)
     }
     if not interrupted:  # after Ctrl-C, save and leave quickly
         text = data.kind == "text"

@@ -240,7 +240,7 @@ class BlasThreads:
         busy = busy_cores()
         free = max(1, int(_usable_cores() - busy + 0.5))
         if free < cap:
-            cap, why = free, f"busy machine: other processes keep about {busy:.1f} of {_usable_cores()} cores busy"
+            cap, why = free, f"busy machine: load {busy:.1f} from other processes on {_usable_cores()} cores"
         self.choice["busy_cores"] = round(busy, 2)
         self._apply(min(cap, default), why)
         if self.choice["threads"] > 1:
