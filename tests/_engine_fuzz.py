@@ -2,7 +2,8 @@
 
 A :class:`Program` is a list of leaves (float64 values, each requiring grad or not) and of steps,
 each step one op on earlier nodes (a leaf or an earlier step's output); then a root, the
-intermediates whose gradient is retained, and one or two backward seeds. :func:`run` executes a
+intermediates whose gradient is retained, and one or two backward passes (a seed each, from the root
+or, for the second, possibly from another node: two losses accumulating into the same leaves). :func:`run` executes a
 program in Myelin or in PyTorch through a small adapter (:class:`MyelinLib`, :class:`TorchLib`)
 and returns every node's value and every leaf's (and retained node's) gradient. A program's
 ``repr`` is its listing in PyTorch spelling (``F`` is ``torch.nn.functional`` or
@@ -46,6 +47,7 @@ class Program:
     root: str = ""
     retain: list[str] = field(default_factory=list)
     seeds: list[np.ndarray | None] = field(default_factory=list)
+    roots: list[str] = field(default_factory=list)  # the tensor each seed starts from (``root`` or another node)
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # how Hypothesis prints a failing example
         p.text(repr(self))
@@ -66,7 +68,7 @@ class Program:
             kw = [] if seed is None else [f"gradient=tensor({seed.tolist()!r}, dtype=float64)"]
             if i < len(self.seeds) - 1:
                 kw.append("retain_graph=True")
-            lines.append(f"{self.root}.backward({', '.join(kw)})")
+            lines.append(f"{self.roots[i]}.backward({', '.join(kw)})")
         return "\n".join(lines)
 
 
@@ -305,12 +307,11 @@ def run(L: Any, prog: Program) -> Result:
     values = {n: (L.value(t).copy(), tuple(t.shape), L.dtype(t), bool(t.requires_grad)) for n, t in env.items()}
     for n in prog.retain:
         env[n].retain_grad()
-    root = env[prog.root]
     for i, seed in enumerate(prog.seeds):
         kw: dict = {"retain_graph": True} if i < len(prog.seeds) - 1 else {}
         if seed is not None:
             kw["gradient"] = L.leaf(seed, False)
-        root.backward(**kw)
+        env[prog.roots[i]].backward(**kw)
     grads = {lf.name: L.grad(env[lf.name]) for lf in prog.leaves}
     for n in prog.retain:
         grads[n] = L.grad(env[n])

@@ -716,10 +716,14 @@ class _Gen:
             (b,) = self.emit("method", [r], {"fn": "sum"}, no_grad=False)
             root = self.emit("binary", [a, b], {"op": "+"}, no_grad=False)[0]
         self.prog.root = root
-        rs = self.shape(root)
         rng = np.random.default_rng(self.i(0, 2**16))
-        for _ in range(1 + self.chance(1, 3)):
+        for k in range(1 + self.chance(1, 3)):
+            start = root
+            if k and self.chance(1, 2):  # a second loss: backward from another node that requires grad
+                start = self.pick(lambda n: bool(self.env[n].requires_grad)) or root
+            rs = self.shape(start)
             implicit = _size(rs) == 1 and self.chance(2, 3)
+            self.prog.roots.append(start)
             self.prog.seeds.append(None if implicit else rng.normal(0.0, 1.0, rs))
         leaves = {lf.name for lf in self.prog.leaves}
         # PyTorch's no-op flatten returns its input itself: retaining that alias would retain the input

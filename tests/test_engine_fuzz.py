@@ -5,8 +5,8 @@ mixed shapes (0-d, ``(1,)``, empty dims, broadcasting shapes), up to a dozen ops
 numbers on either side, activations, exp/log/sqrt/abs/clamp, maximum/minimum/where, reductions
 with ``dim``/``keepdim``, indexing, shape ops, matmul, cat/stack/split, ``no_grad`` islands,
 ``detach``) with nodes reused in both operands and across branches, then one or two backward
-passes (``gradient=`` on a non-scalar root, ``retain_graph=True`` and a second backward that
-accumulates). Every node's value, shape, dtype and ``requires_grad`` and the gradient of every
+passes (``gradient=`` on a non-scalar root, ``retain_graph=True`` and a second backward, from the
+same root or from another node, that accumulates). Every node's value, shape, dtype and ``requires_grad`` and the gradient of every
 leaf and retained intermediate must agree with PyTorch.
 
 The default run is a few hundred derandomized examples (the same ones on every run, so CI is
@@ -96,6 +96,7 @@ def test_generator_covers_what_users_write(torch):
         seen.update({"retain"} if prog.retain else set())
         seen.update({"gradient="} if any(s is not None for s in prog.seeds) else set())
         seen.update({"second backward"} if len(prog.seeds) == 2 else set())
+        seen.update({"second root"} if len(set(prog.roots)) == 2 else set())
         for s in prog.steps:
             seen.add(s.op)
             if s.op in ("F", "method"):
@@ -109,7 +110,7 @@ def test_generator_covers_what_users_write(torch):
 
     collect()
     wanted = {
-        "0-d", "(1,)", "empty", "no_grad", "retain", "gradient=", "second backward", "same operand twice",
+        "0-d", "(1,)", "empty", "no_grad", "retain", "gradient=", "second backward", "second root", "same operand twice",
         "scalar+", "scalar-", "scalar*", "scalar/", "scalar**", "scalar-left-int", "scalar-left-float",
         "scalar-right-int", "scalar-right-float", "binary+", "binary-", "binary*", "binary/", "binary**",
         "relu", "sigmoid", "tanh", "gelu", "silu", "softplus", "elu", "leaky_relu", "softmax", "log_softmax",
