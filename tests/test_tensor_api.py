@@ -122,3 +122,35 @@ def test_reductions_with_dim_and_predicates():
     y = d * 2
     y.detach_()
     assert not y.requires_grad and y.is_leaf
+
+
+def test_more_shape_spellings_match_pytorch(torch):
+    a = np.random.default_rng(2).standard_normal((2, 3, 4))
+    cases = [
+        (lambda m: m.movedim(0, 2), lambda t: t.movedim(0, 2)),
+        (lambda m: m.movedim((0, 1), (2, 0)), lambda t: t.movedim((0, 1), (2, 0))),
+        (lambda m: m.swapaxes(0, 1), lambda t: t.swapaxes(0, 1)),
+        (lambda m: m.narrow(2, 1, 2), lambda t: t.narrow(2, 1, 2)),
+        (lambda m: m.unbind(1)[2], lambda t: t.unbind(1)[2]),
+        (lambda m: m.repeat_interleave(2, dim=1), lambda t: t.repeat_interleave(2, dim=1)),
+        (lambda m: m.repeat_interleave(3), lambda t: t.repeat_interleave(3)),
+        (lambda m: m.lerp(m * 0, 0.25), lambda t: t.lerp(t * 0, 0.25)),
+        (lambda m: myelin.cdist(m, m[:, :2]), lambda t: torch.cdist(t, t[:, :2])),
+        (lambda m: myelin.hstack([m, m]), lambda t: torch.hstack([t, t])),
+        (lambda m: myelin.vstack([m[0, 0], m[1, 1]]), lambda t: torch.vstack([t[0, 0], t[1, 1]])),
+    ]
+    for fm, ft in cases:
+        xm = myelin.tensor(a, dtype=myelin.float64, requires_grad=True)
+        xt = torch.tensor(a, requires_grad=True)
+        om, ot = fm(xm), ft(xt)
+        assert_close(om, ot, 1e-10, 1e-10)
+        w = np.random.default_rng(1).standard_normal(tuple(ot.shape))
+        (om * myelin.tensor(w, dtype=myelin.float64)).sum().backward()
+        (ot * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(_grad(xm), xt.grad.numpy(), rtol=1e-8, atol=1e-10)
+    gm = myelin.meshgrid(myelin.arange(3), myelin.arange(2), indexing="ij")
+    gt = torch.meshgrid(torch.arange(3), torch.arange(2), indexing="ij")
+    assert all(m.tolist() == t.tolist() for m, t in zip(gm, gt))
+    assert myelin.zeros(3, 3).fill_diagonal_(1).tolist() == torch.zeros(3, 3).fill_diagonal_(1).tolist()
+    model = myelin.nn.Linear(2, 2)
+    assert myelin.compile(model) is model

@@ -44,9 +44,11 @@ __all__ = [
     "as_tensor",
     "bernoulli",
     "bmm",
+    "cdist",
     "ceil",
     "clamp",
     "clip",
+    "compile",
     "concat",
     "cos",
     "count_nonzero",
@@ -70,6 +72,7 @@ __all__ = [
     "get_default_device",
     "get_num_threads",
     "gt",
+    "hstack",
     "index_select",
     "inf",
     "inference_mode",
@@ -80,6 +83,7 @@ __all__ = [
     "isinf",
     "isnan",
     "le",
+    "lerp",
     "log",
     "log1p",
     "log2",
@@ -91,12 +95,16 @@ __all__ = [
     "masked_select",
     "max",
     "mean",
+    "meshgrid",
     "min",
     "mm",
+    "moveaxis",
+    "movedim",
     "mul",
     "multinomial",
     "mv",
     "nan",
+    "narrow",
     "ne",
     "neg",
     "nonzero",
@@ -114,6 +122,7 @@ __all__ = [
     "randperm",
     "reciprocal",
     "relu",
+    "repeat_interleave",
     "reshape",
     "roll",
     "round",
@@ -135,6 +144,8 @@ __all__ = [
     "std_mean",
     "sub",
     "sum",
+    "swapaxes",
+    "swapdims",
     "t",
     "tan",
     "tanh",
@@ -144,10 +155,13 @@ __all__ = [
     "tril",
     "triu",
     "trunc",
+    "unbind",
     "unique",
     "unsqueeze",
+    "use_deterministic_algorithms",
     "var",
     "var_mean",
+    "vstack",
 ]
 
 
@@ -614,6 +628,72 @@ def t(x: Any) -> Tensor:
 
 def concat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     return shape.cat(tensors, dim)
+
+
+def unbind(x: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    return _t(x).unbind(dim)
+
+
+def narrow(x: Any, dim: int, start: int, length: int) -> Tensor:
+    return _t(x).narrow(dim, start, length)
+
+
+def movedim(x: Any, source: Any, destination: Any) -> Tensor:
+    return _t(x).movedim(source, destination)
+
+
+moveaxis = movedim
+
+
+def swapaxes(x: Any, axis0: int, axis1: int) -> Tensor:
+    return shape.transpose(_t(x), axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def repeat_interleave(x: Any, repeats: int, dim: int | None = None) -> Tensor:
+    return _t(x).repeat_interleave(repeats, dim)
+
+
+def lerp(x: Any, end: Any, weight: Any) -> Tensor:
+    return _t(x).lerp(end, weight)
+
+
+def hstack(tensors: Sequence[Any]) -> Tensor:
+    ts = [_t(v) for v in tensors]
+    return shape.cat(ts, 0 if ts[0].data.ndim == 1 else 1)
+
+
+def vstack(tensors: Sequence[Any]) -> Tensor:
+    ts = [_t(v) for v in tensors]
+    return shape.cat([shape.unsqueeze(v, 0) if v.data.ndim == 1 else v for v in ts], 0)
+
+
+def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
+    """Coordinate grids (no gradient); ``indexing='ij'`` (PyTorch's default) or ``'xy'``."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    grids = np.meshgrid(*[_t(v).data for v in tensors], indexing=indexing)
+    return tuple(Tensor._wrap(np.ascontiguousarray(g)) for g in grids)
+
+
+def cdist(x1: Any, x2: Any, p: float = 2.0) -> Tensor:
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M): (..., P, R)."""
+    a, b = _t(x1), _t(x2)
+    diff = shape.unsqueeze(a, -2) - shape.unsqueeze(b, -3)
+    return ops.norm(diff, p, -1)
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted: Myelin's NumPy kernels are deterministic already."""
+
+
+def compile(model: Any = None, **kwargs: Any) -> Any:
+    """Myelin has no compiler: returns ``model`` unchanged (usable as ``compile(model)`` or ``@compile``)."""
+    if model is None:
+        return lambda fn: fn
+    return model
 
 
 def flip(x: Any, dims: Any) -> Tensor:

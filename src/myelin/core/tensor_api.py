@@ -140,6 +140,50 @@ class TensorMethods:
 
     reshape_as = view_as
 
+    def unbind(self, dim: int = 0) -> tuple[Tensor, ...]:
+        """The slices along ``dim``, without that dimension."""
+        d = dim % max(self.data.ndim, 1)
+        return tuple(self[(slice(None),) * d + (i,)] for i in range(self.data.shape[d]))  # type: ignore[index]
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        d = dim % max(self.data.ndim, 1)
+        return self[(slice(None),) * d + (slice(start, start + length),)]  # type: ignore[index]
+
+    def movedim(self, source: Any, destination: Any) -> Tensor:
+        nd = self.data.ndim
+        src = [int(v) % nd for v in (source if isinstance(source, (list, tuple)) else [source])]
+        dst = [int(v) % nd for v in (destination if isinstance(destination, (list, tuple)) else [destination])]
+        if len(src) != len(dst):
+            raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destination dims")
+        order = [i for i in range(nd) if i not in src]
+        for d, s_ in sorted(zip(dst, src)):
+            order.insert(d, s_)
+        return shape.permute(self, order)  # type: ignore[arg-type]
+
+    moveaxis = movedim
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        return shape.transpose(self, axis0, axis1)  # type: ignore[arg-type]
+
+    swapdims = swapaxes
+
+    def repeat_interleave(self, repeats: int, dim: int | None = None) -> Tensor:
+        """Each element (or slice along ``dim``) repeated ``repeats`` times in place (a flattened tensor without ``dim``)."""
+        x = shape.flatten(self) if dim is None else self  # type: ignore[arg-type]
+        d = 0 if dim is None else dim
+        n = x.data.shape[d % max(x.data.ndim, 1)]
+        index = node.TENSOR_CLASS._wrap(np.repeat(np.arange(n), np.asarray(getattr(repeats, "data", repeats))))
+        return ops.index_select(x, d, index)
+
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """``self + weight * (end - self)``."""
+        return self + weight * (end - self)  # type: ignore[operator,return-value]
+
+    def fill_diagonal_(self, fill_value: float, wrap: bool = False) -> Tensor:
+        self._check_inplace("fill_diagonal_")
+        np.fill_diagonal(self.data, fill_value, wrap=wrap)
+        return self  # type: ignore[return-value]
+
     def repeat(self, *sizes: Any) -> Tensor:
         return ops.repeat(self, _sizes(sizes))  # type: ignore[arg-type]
 
