@@ -74,7 +74,7 @@ def none_gradients() -> None:
     if comm.rank == 0:
         loss = loss + F.cross_entropy(only_rank0(x), y)
     loss.backward()
-    local = only_rank0[0].weight.grad.copy() if comm.rank == 0 else None
+    local = only_rank0[0].weight.grad.data.copy() if comm.rank == 0 else None
     reducer = dist.allreduce_gradients(params)
     grad = only_rank0[0].weight.grad
     expected = dist.broadcast_state(local) / comm.size

@@ -28,6 +28,8 @@ class _BatchNorm(Module):
     ``momentum=None`` gives a cumulative average); in eval the running statistics are used.
     """
 
+    penalize_weights = False  # a scale and a shift, not connection weights: fit's l1/l2 leave them alone
+
     _input_dims: tuple[int, ...] = ()
     _shape_text = ""
 
@@ -145,6 +147,8 @@ class LayerNorm(Module):
         Input: ``(*, *normalized_shape)``. Output: same as the input.
     """
 
+    penalize_weights = False  # a scale and a shift, not connection weights: fit's l1/l2 leave them alone
+
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
                  bias: bool = True) -> None:
         super().__init__()
@@ -190,6 +194,8 @@ class GroupNorm(Module):
     Shapes:
         Input: ``(N, C, *)``. Output: same as the input.
     """
+
+    penalize_weights = False  # a scale and a shift, not connection weights: fit's l1/l2 leave them alone
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5, affine: bool = True) -> None:
         super().__init__()
