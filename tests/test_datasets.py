@@ -487,7 +487,7 @@ def test_circles_gaussians_checkerboard_function_boundary():
 class _TrickleHandler(http.server.BaseHTTPRequestHandler):
     """Announces 1 MB, then sends one byte every 0.1 s: each read is quick, the whole never ends."""
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", str(1 << 20))
         self.end_headers()
@@ -532,3 +532,14 @@ def test_offline_failure_is_short_and_creates_no_directory(tmp_path):
 def test_every_mirror_is_https():
     for url in [*mnist_module.MNIST_MIRRORS, *mnist_module.FASHION_MNIST_MIRRORS]:
         assert url.startswith("https://"), url
+
+
+def test_a_killed_download_leaves_no_part_file_behind_the_next_one(http_root, tmp_path):
+    www, url = http_root
+    (www / "f.bin").write_bytes(b"payload")
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = out / f".f.bin.{2**22 + 77771}.abcd1234.part"  # a pid that does not run
+    stale.write_bytes(b"half")
+    download(url + "f.bin", out / "f.bin", hashlib.sha256(b"payload").hexdigest())
+    assert sorted(p.name for p in out.iterdir()) == ["f.bin"]

@@ -127,6 +127,9 @@ def download(
     created = _missing_dirs(dest.parent)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
+        from ..io.safetensors_file import clean_stale_temporaries
+
+        clean_stale_temporaries(dest.parent, dest.name)  # .part files of a killed download of this file
         fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.{os.getpid()}.", suffix=".part", dir=dest.parent)
     except OSError as exc:
         _remove_empty(created)
