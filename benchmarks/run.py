@@ -133,11 +133,24 @@ def run(quick: bool = False, keys: set[str] | None = None, rounds: int | None = 
         settings = {"quick": quick, "rounds": rounds, "min_sample_s": min_sample_s, "torch_threads": threads,
                     "clock": clock, "settle_s": settle_s, "load_average": machine.get("load_average"),
                     "load_average_after": load_average(),
-                    "command": " ".join([Path(sys.executable).name] + sys.argv)}
+                    "command": " ".join([Path(sys.executable).name] + sys.argv), "tree": _tree()}
         write_json(json_path, results, machine, settings)
         if verbose:
             print(f"wrote {json_path}")
     return results
+
+
+def _tree() -> dict[str, Any]:
+    """The commit measured and whether the working tree differed from it (files changed under src/)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True,
+                                check=True, timeout=10).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=root, capture_output=True,
+                                 text=True, check=True, timeout=10).stdout.splitlines()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "src_files_changed": None}
+    return {"commit": commit, "src_files_changed": len(changed)}
 
 
 #: the variables that set thread counts (cleared for the every-core run, set to 1 for the other)
