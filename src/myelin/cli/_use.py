@@ -41,13 +41,13 @@ def _modules(model: Any) -> list[Any]:
     return list(modules()) if callable(modules) else [model]
 
 
-def infer_input_shape(model: Any, run: dict[str, Any]) -> tuple[int, ...]:
+def infer_input_shape(model: Any, run: dict[str, Any], source: str = "the model file") -> tuple[int, ...]:
     """One sample's shape: from the run's ``config.json``, else guessed from the first layers and checked."""
     from ..io.forward_budget import check_forward_budget
 
     shape = run.get("input_shape")
     if isinstance(shape, list) and shape and all(isinstance(d, int) and d > 0 for d in shape):
-        check_forward_budget(model, tuple(shape), "the model file")
+        check_forward_budget(model, tuple(shape), source)
         return tuple(shape)
     candidates: list[tuple[int, ...]] = []
     for module in _modules(model):
@@ -171,7 +171,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise CLIError(f"--target names the label column of a CSV input; {inp.name} is not a .csv file, leave it out")
     if args.limit is not None and suffix in IMAGE_SUFFIXES:
         raise CLIError(f"--limit applies to .npz and .csv inputs of many samples; {inp.name} is one image, leave it out")
-    shape = infer_input_shape(model, run)
+    shape = infer_input_shape(model, run, args.model)
     labels = None
     if suffix in IMAGE_SUFFIXES:
         if len(shape) != 3:
@@ -242,7 +242,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from ..io import ModelFileError
 
     try:
-        result = summary(model, shape if given else infer_input_shape(model, run), dtype=dtype)
+        result = summary(model, shape if given else infer_input_shape(model, run, str(path)), dtype=dtype)
     except ModelFileError:
         raise  # e.g. the forward pass would exceed its memory budget: say so, do not guess on
     except (CLIError, RuntimeError, ValueError) as exc:
