@@ -82,12 +82,8 @@ KNOWN: dict[str, str] = {
     "finfo": "AttributeError: module 'myelin' has no attribute 'finfo'",
     "bilinear": "AttributeError: module 'myelin.nn' has no attribute 'Bilinear'",
     "F_unfold": "AttributeError: module 'myelin.nn.functional' has no attribute 'unfold'",
-    "set_grad_enabled": "AssertionError: result[2]: ('bool', True) != PyTorch's ('bool', False)",
     "ctor_batchnorm1d": "AssertionError: result[2]: expected a tensor, got ('array', 'float32', (5,), array([1., 1....",
     "ctor_batchnorm2d": "AssertionError: result[3]: expected a tensor, got ('array', 'int64', (), array(0))",
-    "sched_cosine_warm_restarts": "AttributeError: module 'myelin.optim.lr_scheduler' has no attribute 'CosineAnnealingWarmRe...",
-    "sched_multiplicative": "AttributeError: module 'myelin.optim.lr_scheduler' has no attribute 'MultiplicativeLR'",
-    "sched_constant": "AttributeError: module 'myelin.optim.lr_scheduler' has no attribute 'ConstantLR'",
     "data_tensor_dataset": "AttributeError: 'TensorDataset' object has no attribute 'tensors'",
     "data_collate_kinds": "AssertionError: result[0]['y']: dtype float32 != PyTorch's float64",
     "data_subset_concat": "AssertionError: result[4]: expected a seq, got ('array', 'int64', (3,), array([1, 3, 5]))",
@@ -1854,10 +1850,28 @@ SCHEDULERS = [
     Script("sched_sequential", lambda t: _sched_run(t, lambda t, o: t.optim.lr_scheduler.SequentialLR(
         o, schedulers=[t.optim.lr_scheduler.LinearLR(o, start_factor=0.5, total_iters=2),
                        t.optim.lr_scheduler.ExponentialLR(o, gamma=0.9)], milestones=[2]))),
+    Script("sched_cosine_warm_restarts_fractional", lambda t: _sched_fractional(t)),
+    Script("sched_sequential_constant", lambda t: _sched_run(t, lambda t, o: t.optim.lr_scheduler.SequentialLR(
+        o, schedulers=[t.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=2),
+                       t.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4)], milestones=[3]))),
     Script("sched_state_dict", lambda t: _sched_state(t)),
     Script("sched_last_epoch", lambda t: t.optim.lr_scheduler.StepLR(t.optim.SGD([t.nn.Parameter(t.ones(1))],
                                                                                  lr=0.1), 2).last_epoch),
 ]
+
+
+def _sched_fractional(t):
+    """The batch-wise SGDR idiom: ``scheduler.step(epoch + i / iters)``."""
+    w = t.nn.Parameter(t.ones(2))
+    opt = t.optim.SGD([w], lr=0.1)
+    s = t.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=2, eta_min=0.001)
+    lrs = []
+    for epoch in range(7):
+        for i in range(3):
+            opt.step()
+            s.step(epoch + i / 3)
+            lrs.append(s.get_last_lr()[0])
+    return lrs, s.T_i, s.last_epoch
 
 
 def _sched_state(t):

@@ -28,13 +28,19 @@ def is_grad_enabled() -> bool:
 
 
 class set_grad_enabled:
-    """Context manager (and decorator) that sets graph recording on or off."""
+    """Set graph recording on or off: as a plain call (``myelin.set_grad_enabled(False)`` switches it
+    from then on, as in PyTorch), as a context manager (restored on exit) or as a decorator."""
 
     def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
-        self._prev: list[bool] = []
+        self._prev: list[bool] = [STATE.enabled]
+        self._applied = True  # PyTorch applies the mode at construction, so a bare call takes effect
+        STATE.enabled = self.mode
 
     def __enter__(self) -> None:
+        if self._applied:  # already switched by __init__; __exit__ restores
+            self._applied = False
+            return
         self._prev.append(STATE.enabled)
         STATE.enabled = self.mode
 
@@ -42,6 +48,9 @@ class set_grad_enabled:
         STATE.enabled = self._prev.pop()
 
     def __call__(self, fn: F) -> F:
+        if self._applied:  # used as a decorator: undo the switch made at construction
+            self._applied = False
+            STATE.enabled = self._prev.pop()
         mode = self.mode
 
         @functools.wraps(fn)
@@ -63,11 +72,11 @@ class no_grad(set_grad_enabled):
         return self
 
     def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        super().__init__(False)
+        self.mode, self._prev, self._applied = False, [], False
 
 
 class enable_grad(no_grad):
     """Record a graph again inside a ``no_grad`` block."""
 
     def __init__(self, func: Callable[..., Any] | None = None) -> None:
-        set_grad_enabled.__init__(self, True)
+        self.mode, self._prev, self._applied = True, [], False
