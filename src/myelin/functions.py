@@ -16,6 +16,7 @@ import numpy as np
 
 from ._plural import counted
 from .core import node, ops, reductions, shape
+from .core.ops import nonzero, unique
 from .core.grad_mode import no_grad, set_grad_enabled
 from .core.tensor import Tensor, matmul, maximum, minimum
 from .core.tensor import as_tensor as _core_as_tensor
@@ -462,27 +463,6 @@ def is_nonzero(x: Any) -> bool:
 
 def count_nonzero(x: Any, dim: Any = None) -> Tensor:
     return Tensor._wrap(np.asarray(np.count_nonzero(_t(x).data, axis=dim), dtype=np.int64))
-
-
-def nonzero(x: Any, as_tuple: bool = False) -> Any:
-    """Indices of the non-zero elements: shape (n, ndim), or one 1-d tensor per dim with ``as_tuple``."""
-    idx = np.nonzero(_t(x).data)
-    if as_tuple:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in idx)
-    return Tensor._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
-
-
-def unique(x: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
-           dim: int | None = None) -> Any:
-    a = _t(x).data
-    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
-    if not (return_inverse or return_counts):
-        return Tensor._wrap(res)
-    values, *rest = res
-    out = [Tensor._wrap(values)]
-    for r in rest:
-        out.append(Tensor._wrap(r.reshape(a.shape if r.size == a.size and dim is None else r.shape).astype(np.int64)))
-    return tuple(out)
 
 
 # --------------------------------------------------------------------- reductions

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ._figure import PathLike, _figure, _finish
 from ._plural import counted
 
 __all__ = [
@@ -35,35 +36,6 @@ __all__ = [
     "gradient_flow",
     "learning_curves",
 ]
-
-PathLike = str | os.PathLike[str] | None
-
-
-def _figure(width: float, height: float) -> Any:
-    """A new Figure on the Agg canvas, or an ImportError saying how to get matplotlib."""
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-    except ImportError as err:  # pragma: no cover - matplotlib is installed in the test environment
-        from ._extras import install_hint
-
-        raise ImportError(
-            f"myelin.plot needs matplotlib, an optional dependency: {install_hint('plot')} (or pip install matplotlib)"
-        ) from err
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def _finish(fig: Any, path: PathLike) -> Any:
-    if path is not None:
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp{os.getpid()}.png")
-        fig.savefig(tmp, format="png")
-        os.replace(tmp, target)
-    return fig
-
 
 def _epoch_axis(ax: Any) -> None:
     """Label the x axis 'epoch' with whole-number ticks."""

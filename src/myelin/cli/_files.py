@@ -110,7 +110,7 @@ def check_run_facts(run: Any, source: str) -> dict[str, Any]:
     """The run facts a model file or ``config.json`` carries (input shape, classes, data kind, vocabulary),
     checked by type and range; raises :class:`~myelin.io.ModelFileError` naming the field."""
     from ..io import ModelFileError
-    from ..io.limits import hint, limit
+    from ..limits import hint, limit
 
     if not isinstance(run, dict):
         return {}

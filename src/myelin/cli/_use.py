@@ -25,7 +25,7 @@ def _forward(model: Any, x: np.ndarray) -> Any:
 
 def _fits(model: Any, shape: tuple[int, ...]) -> bool:
     from ..io.forward_budget import forward_bytes
-    from ..io.limits import limit
+    from ..limits import limit
 
     if forward_bytes(model, shape) > limit("MYELIN_MAX_FORWARD_BYTES"):
         return False  # never run a guess that would allocate more than the budget

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SortResult", "argsort", "cumprod", "cumsum", "diag", "einsum", "flip", "gather", "index_select", "logsumexp",
     "masked_fill", "masked_select", "norm", "prod", "repeat", "roll", "scatter", "scatter_add", "sort", "topk",
-    "tril", "triu", "unary",
+    "tril", "triu", "unary", "nonzero", "unique",
 ]
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
@@ -122,9 +122,10 @@ def logsumexp(x: Tensor, dim: Any, keepdim: bool = False) -> Tensor:
     a = x.data
     dims = tuple(_axis(int(d), a.ndim, "logsumexp") for d in (dim if isinstance(dim, (tuple, list)) else (dim,)))
     dims = dims if a.ndim else ()  # a 0-d tensor takes dim 0 or -1 and has no axis to reduce
-    m = np.max(a, axis=dims, keepdims=True)
+    m = np.max(a, axis=dims, keepdims=True, initial=-np.inf)  # over nothing: log(0) = -inf, as PyTorch
     m = np.where(np.isfinite(m), m, 0)
-    kept = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
+    with np.errstate(divide="ignore"):
+        kept = np.log(np.sum(np.exp(a - m), axis=dims, keepdims=True)) + m
     out = kept if keepdim else np.squeeze(kept, dims)
 
     def backward(g: np.ndarray) -> tuple:
@@ -534,3 +535,24 @@ def einsum(equation: str, *operands: Any) -> Tensor:
         return tuple(grads)
 
     return make_node(out, ts, backward, "einsum", {"equation": spec})
+
+
+def nonzero(x: Any, as_tuple: bool = False) -> Any:
+    """Indices of the non-zero elements: shape (n, ndim), or one 1-d tensor per dim with ``as_tuple``."""
+    idx = np.nonzero(node.ensure_tensor(x).data)
+    if as_tuple:
+        return tuple(node.TENSOR_CLASS._wrap(i.astype(np.int64)) for i in idx)
+    return node.TENSOR_CLASS._wrap(np.stack(idx, axis=1).astype(np.int64) if idx else np.zeros((0, 0), np.int64))
+
+
+def unique(x: Any, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
+           dim: int | None = None) -> Any:
+    a = node.ensure_tensor(x).data
+    res = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not (return_inverse or return_counts):
+        return node.TENSOR_CLASS._wrap(res)
+    values, *rest = res
+    out = [node.TENSOR_CLASS._wrap(values)]
+    for r in rest:
+        out.append(node.TENSOR_CLASS._wrap(r.reshape(a.shape if r.size == a.size and dim is None else r.shape).astype(np.int64)))
+    return tuple(out)

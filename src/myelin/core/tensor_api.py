@@ -235,15 +235,11 @@ class TensorMethods:
         return node.TENSOR_CLASS._wrap(np.asarray(np.count_nonzero(self.data, axis=dim), dtype=np.int64))
 
     def nonzero(self, as_tuple: bool = False) -> Any:
-        from ..functions import nonzero
-
-        return nonzero(self, as_tuple)
+        return ops.nonzero(self, as_tuple)
 
     def unique(self, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False,
                dim: int | None = None) -> Any:
-        from ..functions import unique
-
-        return unique(self, sorted, return_inverse, return_counts, dim)
+        return ops.unique(self, sorted, return_inverse, return_counts, dim)
 
     def equal(self, other: Any) -> bool:
         o = getattr(other, "data", other)

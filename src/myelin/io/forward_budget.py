@@ -16,7 +16,7 @@ import math
 from typing import Any
 
 from .errors import ModelFileError
-from .limits import hint, limit
+from ..limits import hint, limit
 
 __all__ = ["check_forward_budget", "forward_bytes", "safe_batch_size"]
 

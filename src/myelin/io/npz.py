@@ -4,7 +4,7 @@
 gigabytes, and an ``.npy`` header can promise a shape far larger than its data. :func:`read_npz`
 checks every member before decompressing it: its ``.npy`` header (dtype, shape) must agree with
 its declared uncompressed size, and the arrays together, counted as float32 (what inputs become),
-may not exceed ``MYELIN_MAX_ARRAY_BYTES`` (see :mod:`myelin.io.limits`).
+may not exceed ``MYELIN_MAX_ARRAY_BYTES`` (see :mod:`myelin.limits`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 
 from .._plural import counted
-from .limits import hint, limit
+from ..limits import hint, limit
 
 __all__ = ["NpzError", "read_npz"]
 

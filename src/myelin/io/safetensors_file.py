@@ -34,7 +34,7 @@ import numpy as np
 
 from .._plural import counted
 from .errors import ModelFileError
-from .limits import hint, limit
+from ..limits import hint, limit
 
 __all__ = [
     "MAX_HEADER_BYTES",
@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 #: Headers above this size are refused before they are read (the safetensors package uses the same bound;
-#: ``MYELIN_MAX_HEADER_BYTES`` changes it, see :mod:`myelin.io.limits`).
+#: ``MYELIN_MAX_HEADER_BYTES`` changes it, see :mod:`myelin.limits`).
 MAX_HEADER_BYTES = 100_000_000
 _SPARSE_MIN_BYTES = 64 * 1024 * 1024  # files above this that are mostly holes are refused before reading
 _MAX_NDIM = 64  # NumPy's limit

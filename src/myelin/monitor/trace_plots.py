@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ..plot import _figure, _finish
+from .._figure import _figure, _finish
 
 __all__ = ["feature_maps", "gates_over_time"]
 

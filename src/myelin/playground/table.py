@@ -1,6 +1,6 @@
 """Your own data in the playground: a CSV table, its target (classes or a number), and a 2-D view.
 
-The file is read by the same reader as ``myelin train --data FILE.csv`` (:func:`myelin.cli._data.read_csv`:
+The file is read by the same reader as ``myelin train --data FILE.csv`` (:func:`myelin.data.csv_table.read_csv`:
 a header row, numbers everywhere but a text target, each bad cell reported with its line and
 column), then checked for what a playground run needs: finite values (empty or ``nan`` cells are
 refused with their column), at least two classes or a target that varies, at least 4 rows.
@@ -36,15 +36,14 @@ class TableError(ValueError):
 
 
 def _read_csv(path: Path, target: str | None) -> Any:
-    from ..cli._data import read_csv
-    from ..cli._errors import CLIError
+    from ..data.csv_table import TableFileError, read_csv
 
     try:
         x, _, names, _ = read_csv(path, None, label=False)  # all numeric: the target is among the columns
-    except CLIError as numeric_error:
+    except TableFileError as numeric_error:
         try:  # a text target (class names)?
             x, y, names, classes = read_csv(path, target, label=True)
-        except CLIError as exc:
+        except TableFileError as exc:
             raise TableError(str(exc)) from None
         if classes is None:
             raise TableError(str(numeric_error)) from None

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .._figure import _figure, _finish
 from .._plural import counted
-from ..plot import _figure, _finish
 
 __all__ = ["function_fit", "gradient_through_time", "loss_surface", "weight_histograms"]
 
