@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+import myelin
 from conftest import assert_close
 from myelin.nn.parameter import Parameter
 from myelin.nn.utils import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
@@ -44,8 +45,9 @@ def _assert_same_grads(mine, theirs):
 def test_clip_grad_norm_matches_torch(torch, rng, norm_type, max_norm):
     mine, theirs = _pair(torch, rng, missing=(1,))
     total = clip_grad_norm_(mine, max_norm, norm_type=norm_type)
+    assert isinstance(total, myelin.Tensor) and total.dtype == np.float32 and total.shape == ()
+    total = float(total)
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
-    assert isinstance(total, float)
     assert total == pytest.approx(expected.item(), rel=1e-5)
     _assert_same_grads(mine, theirs)
     if max_norm < 1:
@@ -57,10 +59,10 @@ def test_clip_grad_norm_matches_torch(torch, rng, norm_type, max_norm):
 @pytest.mark.torch
 def test_clip_grad_norm_single_tensor_and_generator(torch, rng):
     mine, theirs = _pair(torch, rng, scale=10.0)
-    total = clip_grad_norm_(mine[0], 1.0)
+    total = float(clip_grad_norm_(mine[0], 1.0))
     expected = torch.nn.utils.clip_grad_norm_(theirs[0], 1.0)
     assert total == pytest.approx(expected.item(), rel=1e-6)
-    total = clip_grad_norm_((p for p in mine[1:]), 0.5)
+    total = float(clip_grad_norm_((p for p in mine[1:]), 0.5))
     expected = torch.nn.utils.clip_grad_norm_((q for q in theirs[1:]), 0.5)
     assert total == pytest.approx(expected.item(), rel=1e-6)
     _assert_same_grads(mine, theirs)
@@ -70,11 +72,11 @@ def test_clip_grad_norm_scales_in_place_and_keeps_small_grads(rng):
     p = Parameter(np.zeros(3, np.float32))
     p.grad = np.array([3.0, 4.0, 0.0], np.float32)
     grad = p.grad
-    assert clip_grad_norm_([p], 1.0) == pytest.approx(5.0)
+    assert clip_grad_norm_([p], 1.0).item() == pytest.approx(5.0)
     assert p.grad is grad
     np.testing.assert_allclose(grad, np.array([3.0, 4.0, 0.0]) / (5.0 + 1e-6), rtol=1e-6)
     p.grad = np.array([0.3, 0.4, 0.0], np.float32)
-    assert clip_grad_norm_([p], 1.0) == pytest.approx(0.5)
+    assert clip_grad_norm_([p], 1.0).item() == pytest.approx(0.5)
     np.testing.assert_array_equal(p.grad, np.array([0.3, 0.4, 0.0], np.float32))
 
 
@@ -82,7 +84,7 @@ def test_clip_grad_norm_scales_in_place_and_keeps_small_grads(rng):
 def test_clip_coefficient_includes_the_1e6(torch, rng):
     """With a total norm of 1e-5, the 1e-6 in max_norm / (total + 1e-6) changes the result by 10%."""
     mine, theirs = _pair(torch, rng, scale=1e-6)
-    total = clip_grad_norm_(mine, 1e-6)
+    total = float(clip_grad_norm_(mine, 1e-6))
     expected = torch.nn.utils.clip_grad_norm_(theirs, 1e-6)
     assert total == pytest.approx(expected.item(), rel=1e-5)
     _assert_same_grads(mine, theirs)
@@ -91,8 +93,8 @@ def test_clip_coefficient_includes_the_1e6(torch, rng):
 
 
 def test_clip_grad_norm_without_grads_returns_zero():
-    assert clip_grad_norm_([Parameter(np.ones(2, np.float32))], 1.0) == 0.0
-    assert clip_grad_norm_([], 1.0) == 0.0
+    assert clip_grad_norm_([Parameter(np.ones(2, np.float32))], 1.0).item() == 0.0
+    assert clip_grad_norm_([], 1.0).item() == 0.0
 
 
 @pytest.mark.torch
@@ -105,7 +107,7 @@ def test_nonfinite_norm(torch, rng, bad):
         clip_grad_norm_(mine, 1.0, error_if_nonfinite=True)
     with pytest.raises(RuntimeError, match="non-finite"):
         torch.nn.utils.clip_grad_norm_(theirs, 1.0, error_if_nonfinite=True)
-    total = clip_grad_norm_(mine, 1.0)  # like torch: scales by the non-finite norm anyway
+    total = float(clip_grad_norm_(mine, 1.0))  # like torch: scales by the non-finite norm anyway
     expected = torch.nn.utils.clip_grad_norm_(theirs, 1.0)
     if math.isnan(bad):
         assert math.isnan(total) and math.isnan(expected.item())
@@ -143,5 +145,7 @@ def test_float64_grads_stay_float64(rng):
     p = Parameter(np.zeros(4, np.float64))
     p.grad = rng.standard_normal(4) * 10
     total = clip_grad_norm_([p], 1.0)
+    assert total.dtype == np.float64
+    total = float(total)
     assert p.grad.dtype == np.float64
     assert total == pytest.approx(float(np.linalg.norm(p.grad)) * (total + 1e-6), rel=1e-9)

@@ -87,11 +87,13 @@ KNOWN: dict[str, str] = {
     "data_tensor_dataset": "AttributeError: 'TensorDataset' object has no attribute 'tensors'",
     "data_collate_kinds": "AssertionError: result[0]['y']: dtype float32 != PyTorch's float64",
     "data_subset_concat": "AssertionError: result[4]: expected a seq, got ('array', 'int64', (3,), array([1, 3, 5]))",
-    "init_deterministic": "AttributeError: module 'myelin.nn.init' has no attribute 'dirac_'",
-    "clip_grad_norm": "AssertionError: result[0]: expected a tensor, got ('float', 113.104248046875)",
-    "clip_grad_norm_inf": "AssertionError: result[0]: expected a tensor, got ('float', 2.0)",
-    "clip_grad_norm_single_tensor": "AssertionError: result[0]: expected a tensor, got ('float', 10.0)",
     "save_load_bytesio": "TypeError: expected str, bytes or os.PathLike object, not BytesIO",
+    "idiom_axis_kw": "TypeError: Tensor.sum() got an unexpected keyword argument 'axis'",
+    "idiom_format_0d": "TypeError: unsupported format string passed to Tensor.__format__",
+    "idiom_index_with_0d_int": "TypeError: unsupported operand type(s) for %: 'Tensor' and 'int'",
+    "repro_boilerplate": "AttributeError: module 'myelin' has no attribute 'are_deterministic_algorithms_enabled'",
+    "param_data_idioms": "AttributeError: 'numpy.ndarray' object has no attribute 'fill_'",
+    "grad_data_zero": "AttributeError: 'numpy.ndarray' object has no attribute 'zero_'",
 }
 
 # ----------------------------------------------------------------------------------------------- harness
@@ -795,7 +797,57 @@ OPS = [
     Op("set_ellipsis", lambda t, x: _set(t, x, (Ellipsis, 0), 5.0), "f2,3,4", grad=False),
     Op("set_pair", lambda t, x, i, j: _set(t, x, (i, j), 9.0), "f3,4", "i2:3", "i2:4", grad=False),
     Op("set_leaf_no_grad", lambda t, x: _set_leaf(t, x), "f3,4"),
+    # ---- idioms from tutorials and small projects
+    Op("idiom_axis_kw", lambda t, x: (x.sum(axis=1), t.mean(x, axis=0), x.max(axis=1).values), "f3,4"),
+    Op("idiom_max_keepdim_0", lambda t, x: x.max(dim=1, keepdim=True)[0], "f3,4"),
+    Op("idiom_argmax_tolist", lambda t, x: x.argmax(-1).tolist(), "f3,4"),
+    Op("idiom_stack_mean", lambda t, x, y: t.stack([x, y]).mean(0), "f3,4", "f3,4"),
+    Op("idiom_unsqueeze_expand", lambda t, x: x.unsqueeze(-1).expand(-1, -1, 3), "f3,4"),
+    Op("idiom_zeros_from_shape", lambda t, x: (t.zeros(x.shape), t.zeros(*x.shape), t.ones(x.size()),
+                                               t.ones(x.shape[0], 1), x.new_zeros(x.shape)), "f3,4"),
+    Op("idiom_from_numpy_float", lambda t: t.from_numpy(np.arange(6).reshape(2, 3)).float()),
+    Op("idiom_tensor_np_long", lambda t: t.tensor(np.array([1.0, 2.0]), dtype=t.long)),
+    Op("idiom_view_float", lambda t, y: y.view(-1, 1).float(), "i4:2"),
+    Op("idiom_bce_squeeze", lambda t, x, y: _F(t).binary_cross_entropy_with_logits(x.squeeze(), y.float()),
+       "f4,1", "i4:2"),
+    Op("idiom_masked_fill_neg_inf", lambda t, x: x.masked_fill(t.tril(t.ones(4, 4)) == 0, -1e9).softmax(-1),
+       "f4,4"),
+    Op("idiom_causal_mask_bool", lambda t: t.triu(t.ones(3, 3), diagonal=1).bool()),
+    Op("idiom_positions", lambda t: t.arange(4).unsqueeze(0).expand(2, 4)),
+    Op("idiom_positional_encoding", lambda t: _positional_encoding(t)),
+    Op("idiom_where_scalars", lambda t, x: t.where(x > 0, 1, 0), "f3,4"),
+    Op("idiom_where_scalar_float", lambda t, x: t.where(x > 0, x, t.zeros_like(x)), "f3,4"),
+    Op("idiom_full_like_nan", lambda t, x: t.full_like(x, float("nan")).isnan().all(), "f3,4"),
+    Op("idiom_isinstance_tensor", lambda t, x: (isinstance(x, t.Tensor), isinstance(x * 2, t.Tensor)), "f3"),
+    Op("idiom_detach_cpu_numpy", lambda t, x: (x * 2).cpu().detach().numpy(), "f3,4"),
+    Op("idiom_loss_detach_item", lambda t, x: ((x ** 2).mean().detach().item(), (x ** 2).mean().cpu().item()),
+       "f3,4"),
+    Op("idiom_random_", lambda t: t.empty(3, dtype=t.long).random_(5), meta=True),
+    Op("idiom_randn_softmax", lambda t: t.randn(3, 5).softmax(dim=1).sum(1).round()),
+    Op("idiom_format_0d", lambda t, x: (f"{x.sum():.2f}", "%.3f" % x.sum(), f"{x.sum().item():.1f}"),  # noqa: UP031
+       "f3,4",
+       grad=False),
+    Op("idiom_int_of_0d", lambda t, x: (int(x.sum()), float(x.float().mean()), bool(x.sum() > 0)), "i3,4"),
+    Op("idiom_index_with_0d_int", lambda t, x, i: x[i.sum() % 3], "f3,4", "i2:3"),
+    Op("idiom_range_len", lambda t, x: [x[i].sum().item() for i in range(len(x))], "f3,4"),
+    Op("idiom_sort_desc_indices", lambda t, x: x.sort(dim=-1, descending=True)[1], "f3,4"),
+    Op("idiom_topk_indices_list", lambda t, x: x.topk(2).indices.tolist(), "f3,4"),
+    Op("idiom_eq_sum_float", lambda t, x, y: (x == y).sum().float() / len(x), "i8:3", "i8:3"),
+    Op("idiom_clamp_min_eps", lambda t, x: x.norm(dim=1, keepdim=True).clamp(min=1e-8), "f3,4"),
+    Op("idiom_pow_sum_sqrt", lambda t, x: x.pow(2).sum(dim=1).sqrt(), "f3,4"),
+    Op("idiom_chain_inplace", lambda t, x: x.mul_(2).add_(1).clamp_(0, 2), "f3,4", grad=False),
+    Op("idiom_data_attr", lambda t, x: x.data.shape, "f3,4", grad=False),
 ]
+
+
+def _positional_encoding(t):
+    d, n = 6, 5
+    pe = t.zeros(n, d)
+    position = t.arange(0, n, dtype=t.float).unsqueeze(1)
+    div_term = t.exp(t.arange(0, d, 2).float() * (-math.log(10000.0) / d))
+    pe[:, 0::2] = t.sin(position * div_term)
+    pe[:, 1::2] = t.cos(position * div_term)
+    return pe
 
 
 def _iadd(x, y):
@@ -1096,6 +1148,56 @@ def _generator(t):
     return t.equal(a, t.rand(3, generator=g2)), tuple(t.randperm(5, generator=g).shape)
 
 
+def _repro(t):
+    t.manual_seed(0)
+    t.cuda.manual_seed_all(0)
+    t.backends.cudnn.deterministic = True
+    t.backends.cudnn.benchmark = False
+    t.use_deterministic_algorithms(True)
+    out = t.are_deterministic_algorithms_enabled()
+    t.use_deterministic_algorithms(False)
+    return out
+
+
+def _default_dtype(t):
+    t.set_default_dtype(t.float64)
+    try:
+        return t.get_default_dtype(), t.zeros(2).dtype, t.tensor([1.5]).dtype, t.nn.Linear(2, 2).weight.dtype
+    finally:
+        t.set_default_dtype(t.float32)
+
+
+def _param_data(t):
+    """Older tutorials initialise through ``.data``: ``m.weight.data.normal_(0, 0.02)``, ``bias.data.zero_()``."""
+    m = t.nn.Linear(3, 2)
+    m.weight.data.fill_(0.5)
+    m.bias.data.zero_()
+    m.weight.data.normal_(0.0, 0.02)
+    m.weight.data.copy_(t.ones(2, 3))
+    return m.weight, m.bias, m.weight.data.shape
+
+
+def _grad_data_zero(t):
+    w = t.ones(2, requires_grad=True)
+    (w * 3).sum().backward()
+    first = w.grad.clone()
+    w.grad.data.zero_()
+    return first, w.grad
+
+
+def _closure(t):
+    w, b = _params(t)
+    opt = t.optim.SGD([w, b], lr=0.1)
+
+    def closure():
+        opt.zero_grad()
+        loss = _loss(t, w, b)
+        loss.backward()
+        return loss
+
+    return opt.step(closure), w
+
+
 AUTOGRAD = [
     Script("backward_gradient_kw", _backward_gradient),
     Script("backward_gradient_pos", _backward_positional),
@@ -1114,6 +1216,10 @@ AUTOGRAD = [
     Script("requires_grad_attr", _requires_grad_flag),
     Script("grad_int_index", _grad_of_int_index),
     Script("autograd_grad", _autograd_grad),
+    Script("repro_boilerplate", lambda t: _repro(t)),
+    Script("param_data_idioms", lambda t: _param_data(t)),
+    Script("grad_data_zero", lambda t: _grad_data_zero(t)),
+    Script("optimizer_closure", lambda t: _closure(t)),
     Script("manual_seed_repeat", _manual_seed),
     Script("generator_seed", _generator),
 ]
@@ -2018,6 +2124,42 @@ def _loader_iter_next(t):
     return xb.shape, yb.dtype, xb.dtype
 
 
+def _quickstart_loop(t):
+    """The loop of PyTorch's Quickstart: len(dataloader.dataset), enumerate, .to(device), loss.item()."""
+    data = _utils_data(t)
+    rng = np.random.default_rng(0)
+    x = t.tensor(rng.standard_normal((10, 4)).astype(np.float32))
+    y = t.tensor(rng.integers(0, 3, 10))
+    dataloader = data.DataLoader(data.TensorDataset(x, y), batch_size=4)
+    device = "cuda" if t.cuda.is_available() else "cpu"
+    t.manual_seed(0)
+    model = t.nn.Sequential(t.nn.Linear(4, 8), t.nn.ReLU(), t.nn.Linear(8, 3))
+    with t.no_grad():
+        for p in model.parameters():
+            p.copy_(t.full_like(p, 0.1) * t.arange(p.numel()).reshape(p.shape).float().sin())
+    model = model.to(device)
+    loss_fn = t.nn.CrossEntropyLoss()
+    optimizer = t.optim.SGD(model.parameters(), lr=1e-1)
+    size = len(dataloader.dataset)
+    model.train()
+    losses = []
+    for batch, (X, yb) in enumerate(dataloader):
+        X, yb = X.to(device), yb.to(device)
+        pred = model(X)
+        loss = loss_fn(pred, yb)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        losses.append((batch, loss.item(), (batch + 1) * len(X), size))
+    model.eval()
+    correct = 0
+    with t.no_grad():
+        for X, yb in dataloader:
+            pred = model(X)
+            correct += (pred.argmax(1) == yb).type(t.float).sum().item()
+    return losses, correct / size, len(dataloader)
+
+
 def _default_collate(t):
     data = _utils_data(t)
     return data.default_collate([(t.ones(2), 1), (t.zeros(2), 0)])
@@ -2037,6 +2179,7 @@ DATA = [
     Script("data_loader_options", _loader_options),
     Script("data_collate_fn", _loader_collate_fn),
     Script("data_iter_next", _loader_iter_next),
+    Script("data_quickstart_loop", lambda t: _quickstart_loop(t)),
     Script("data_default_collate", _default_collate),
 ]
 
@@ -2066,6 +2209,13 @@ def _init_stats(t):
         w = fn(t.empty(*big))
         out.append((round(float(w.std()) * 1000 / 30) * 30 / 1000, round(float(w.mean()), 1) + 0.0))
     return out
+
+
+def _dirac_identity(t):
+    conv = t.nn.Conv1d(3, 3, 3, padding=1, bias=False)
+    t.nn.init.dirac_(conv.weight)
+    x = t.tensor(np.arange(12, dtype=np.float32).reshape(1, 3, 4))
+    return conv(x)
 
 
 def _init_orthogonal(t):
@@ -2121,6 +2271,8 @@ def _rnn_packing(t):
 INIT_UTILS = [
     Script("init_deterministic", _init_det),
     Script("init_random_spread", _init_stats),
+    Script("init_dirac_groups", lambda t: t.nn.init.dirac_(t.empty(4, 2, 3, 3), groups=2)),
+    Script("init_dirac_conv_identity", lambda t: _dirac_identity(t)),
     Script("init_orthogonal", _init_orthogonal),
     Script("clip_grad_norm", _clip_norm, rtol=1e-5),
     Script("clip_grad_norm_inf", _clip_norm_inf),
@@ -2202,6 +2354,7 @@ REFUSALS = [
     ("module_cuda", lambda m: m.nn.Linear(2, 2).cuda(), r"(?i)cuda"),
     ("module_to_cuda", lambda m: m.nn.Linear(2, 2).to("cuda:0"), r"(?i)cuda"),
     ("tensor_device_cuda", lambda m: m.zeros(2, device="cuda"), r"(?i)cuda"),
+    ("set_default_dtype_float64", lambda m: m.set_default_dtype(m.float64), r"dtype=myelin.float64.*model.double"),
     ("autograd_grad_create_graph", lambda m: _autograd_grad_create(m), r"first derivatives only"),
 ]
 

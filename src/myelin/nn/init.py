@@ -18,6 +18,7 @@ from ..random import get_rng
 __all__ = [
     "calculate_gain",
     "constant_",
+    "dirac_",
     "eye_",
     "kaiming_normal_",
     "kaiming_uniform_",
@@ -141,6 +142,23 @@ def eye_(tensor: T) -> T:
     if len(shape) != 2:
         raise ValueError(f"eye_: only 2-D tensors are supported, received shape {shape}")
     return _fill(tensor, np.eye(*shape), "eye_")
+
+
+def dirac_(tensor: T, groups: int = 1) -> T:
+    """Fill a 3-, 4- or 5-D convolution weight ``(out, in, *k)`` with the Dirac delta: the convolution
+    then passes its input through (in each of ``groups`` groups, as many channels as fit)."""
+    arr = _array(tensor, "dirac_")
+    if arr.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_: only tensors with 3, 4, or 5 dimensions are supported, received {arr.shape}")
+    if groups < 1 or arr.shape[0] % groups != 0:
+        raise ValueError(f"dirac_: dim 0 ({arr.shape[0]}) must be divisible by groups ({groups})")
+    per_group = arr.shape[0] // groups
+    values = np.zeros(arr.shape, dtype=arr.dtype)
+    centre = tuple(k // 2 for k in arr.shape[2:])
+    for g in range(groups):
+        for d in range(min(per_group, arr.shape[1])):
+            values[(g * per_group + d, d, *centre)] = 1
+    return _fill(tensor, values, "dirac_")
 
 
 def xavier_uniform_(tensor: T, gain: float = 1.0) -> T:

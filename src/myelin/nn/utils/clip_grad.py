@@ -1,7 +1,8 @@
 """Gradient clipping: ``clip_grad_norm_`` and ``clip_grad_value_`` as in ``torch.nn.utils``.
 
 Both modify the ``.grad`` tensors' arrays in place and skip parameters whose ``.grad`` is ``None``.
-``clip_grad_norm_`` returns the total norm as a Python ``float`` (PyTorch returns a 0-d tensor).
+``clip_grad_norm_`` returns the total norm as a 0-d tensor in the gradients' dtype, as PyTorch does
+(``.item()`` or ``float()`` for the number).
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
 
 def clip_grad_norm_(
     parameters: TensorOrTensors, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
-) -> float:
+) -> Tensor:
     """Rescale gradients in place so that their total ``norm_type``-norm is at most ``max_norm``.
 
     Args:
@@ -92,12 +93,14 @@ def clip_grad_norm_(
         error_if_nonfinite: raise ``RuntimeError`` when the total norm is nan or infinite.
 
     Returns:
-        The total norm of the gradients before clipping, as a Python float.
+        The total norm of the gradients before clipping, a 0-d tensor (float32 for float32 gradients).
     """
     params = _as_list(parameters)
-    total = get_total_norm([p.grad.data for p in params if p.grad is not None], norm_type, error_if_nonfinite)
+    grads = [p.grad.data for p in params if p.grad is not None]
+    total = get_total_norm(grads, norm_type, error_if_nonfinite)
     clip_grads_with_norm_(params, float(max_norm), total)
-    return total
+    dtype = np.result_type(*grads) if grads else np.float32
+    return Tensor(np.asarray(total, dtype=dtype))
 
 
 def clip_grad_value_(parameters: TensorOrTensors, clip_value: float) -> None:
