@@ -13,8 +13,9 @@ Settings, each a fresh process (run in turn, the order rotated every repeat):
 
 ``--load K`` starts K processes that spin on one core each (``while True: pass``) for the whole
 measurement, as another job on the machine would. Prints the median wall seconds of every
-workload and setting (the whole command: start-up, data loading, training, files) and each
-setting's ratio to ``auto``; a run over ``--timeout`` seconds is stopped and shown as ``>T``.
+workload and setting (the whole command: start-up, data loading, training, files), its CPU
+seconds (all threads: OpenBLAS workers that spin while waiting show up here) and each setting's
+ratio to ``auto``; a run over ``--timeout`` seconds is stopped and shown as ``>T``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -56,16 +58,22 @@ def burners(k: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(k)]
 
 
-def timed(cmd: list[str], env: dict[str, str], timeout: float) -> float | None:
-    t0 = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str], timeout: float) -> tuple[float | None, float | None]:
+    """Wall seconds and CPU seconds (all threads) of one run; ``(None, None)`` past the timeout."""
+    t0, c0 = time.perf_counter(), _children_cpu()
     try:
         done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
                               check=False, cwd=ROOT)
     except subprocess.TimeoutExpired:
-        return None
+        return None, None
     if done.returncode:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.decode()[-2000:]}")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _children_cpu() - c0
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -89,6 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     procs = burners(args.load)
     times: dict[str, dict[str, list[float | None]]] = {n: {s: [] for s in settings} for n in names}
+    cpu: dict[str, dict[str, list[float | None]]] = {n: {s: [] for s in settings} for n in names}
     try:
         time.sleep(1.0 if procs else 0.0)
         for r in range(args.repeat):
@@ -96,9 +105,12 @@ def main(argv: list[str] | None = None) -> None:
                 order = list(settings)
                 order = order[r % len(order):] + order[:r % len(order)]
                 for s in order:
-                    times[name][s].append(timed(jobs[name], settings[s], args.timeout))
+                    wall, used = timed(jobs[name], settings[s], args.timeout)
+                    times[name][s].append(wall)
+                    cpu[name][s].append(used)
                 print(f"repeat {r + 1}: {name}: " + ", ".join(
-                    f"{s} {_fmt(times[name][s][-1], args.timeout)}" for s in settings), flush=True)
+                    f"{s} {_fmt(times[name][s][-1], args.timeout)} s ({_fmt(cpu[name][s][-1], args.timeout)} s CPU)"
+                    for s in settings), flush=True)
     finally:
         for p in procs:
             p.kill()
@@ -111,19 +123,20 @@ def main(argv: list[str] | None = None) -> None:
         return statistics.median(values)
 
     print(f"\ncores {cores}, load {args.load} burner(s), load average before {load_before}; median wall seconds "
-          f"of {args.repeat} runs; ratio = setting / auto")
+          f"of {args.repeat} runs (CPU seconds of all threads in brackets); ratio = setting / auto")
     print(f"| workload | {' | '.join(f'{s} thread(s)' if s != 'auto' else 'auto' for s in settings)} | "
           f"{' | '.join(f'{s}/auto' for s in settings if s != 'auto')} |")
     print("|---" * (2 * len(settings)) + "|")
     for name in names:
         meds = {s: med(times[name][s]) for s in settings}
         ratios = [f"{meds[s] / meds['auto']:.2f}" if meds[s] and meds["auto"] else "-" for s in settings if s != "auto"]
-        print(f"| {name} | {' | '.join(_fmt(meds[s], args.timeout) for s in settings)} | {' | '.join(ratios)} |")
+        cells = [f"{_fmt(meds[s], args.timeout)} ({_fmt(med(cpu[name][s]), args.timeout)})" for s in settings]
+        print(f"| {name} | {' | '.join(cells)} | {' | '.join(ratios)} |")
     if args.json:
         doc = {"when": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "cores": cores, "load_processes": args.load,
                "load_average_before": load_before, "load_average_after": os.getloadavg()
                if hasattr(os, "getloadavg") else None,
-               "cpu": _cpu(), "repeat": args.repeat, "timeout_s": args.timeout, "seconds": times,
+               "cpu": _cpu(), "repeat": args.repeat, "timeout_s": args.timeout, "seconds": times, "cpu_seconds": cpu,
                "commands": {n: jobs[n] for n in names}}
         tmp = args.json + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:

@@ -235,3 +235,16 @@ def test_both_runs_one_thread_and_every_core(suite, tmp_path: Path, monkeypatch:
         with pytest.raises(SystemExit) as exit_info:
             suite.main(bad)
         assert exit_info.value.code == 2
+
+
+def test_bench_threads_workloads_and_misuse(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))
+    import bench_threads
+
+    jobs = bench_threads.workloads(tmp_path)
+    assert {"train-digits", "mnist_mlp", "char_lstm"} <= set(jobs)
+    assert all(str(tmp_path) in " ".join(cmd) for name, cmd in jobs.items() if name.startswith("train-"))
+    with pytest.raises(SystemExit) as exit_info:
+        bench_threads.main(["--only", "no-such-job"])
+    assert exit_info.value.code == 2
+    sys.modules.pop("bench_threads", None)
