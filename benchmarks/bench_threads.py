@@ -85,12 +85,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    known = list(workloads(Path(".")))
+    names = [n.strip() for n in args.only.split(",")] if args.only else known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"--only: unknown workload {', '.join(unknown)} (expected some of {', '.join(known)})")
     out = Path(tempfile.mkdtemp(prefix="bench_threads_"))
     jobs = workloads(out)
-    names = [n.strip() for n in args.only.split(",")] if args.only else list(jobs)
-    unknown = [n for n in names if n not in jobs]
-    if unknown:
-        parser.error(f"--only: unknown workload {', '.join(unknown)} (expected some of {', '.join(jobs)})")
     base = {k: v for k, v in os.environ.items() if k not in COUNT_VARS}
     settings = {"auto": base, "1": dict(base, OPENBLAS_NUM_THREADS="1"),
                 str(cores): dict(base, OPENBLAS_NUM_THREADS=str(cores))}
