@@ -209,7 +209,8 @@ def cpu_info() -> dict[str, Any]:
     except OSError:
         pass
     flags = set((facts.get("flags") or facts.get("Features") or "").split())
-    model = facts.get("model name") or platform.processor() or platform.machine()
+    model = facts.get("model name") or _sysctl("machdep.cpu.brand_string") or platform.processor() \
+        or platform.machine()
     return {
         "model": model,
         "vendor": facts.get("vendor_id") or facts.get("CPU implementer"),
@@ -218,6 +219,19 @@ def cpu_info() -> dict[str, Any]:
         "simd": [f for f in SIMD_FLAGS if f in flags],
         "hypervisor": "hypervisor" in flags,
     }
+
+
+def _sysctl(name: str) -> str | None:
+    """A macOS ``sysctl`` value (the CPU's brand string there), or None elsewhere."""
+    if sys.platform != "darwin":
+        return None
+    try:
+        import subprocess
+
+        return subprocess.run(["sysctl", "-n", name], capture_output=True, text=True, timeout=5,
+                              check=True).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
 
 
 def cpu_label(cpu: dict[str, Any] | str) -> str:
