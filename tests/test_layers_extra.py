@@ -581,3 +581,40 @@ def test_softmax2d_and_pad_sequence(torch, rng):
                 assert_close(_grad(m), t.grad, 0, 0)
     with pytest.raises(ValueError, match="sequence 1"):
         nn.utils.rnn.pad_sequence([myelin.zeros(3, 2), myelin.zeros(3, 4)])
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_bilinear(torch, rng, bias):
+    ours, theirs = nn.Bilinear(3, 2, 4, bias=bias), torch.nn.Bilinear(3, 2, 4, bias=bias)
+    sd = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    assert list(ours.state_dict()) == list(sd) and repr(ours) == repr(theirs)
+    ours.load_state_dict(sd)
+    a, b = _x(rng, 2, 5, 3), _x(rng, 2, 5, 2)
+    ms, ts = [myelin.tensor(v, requires_grad=True) for v in (a, b)], [torch.tensor(v, requires_grad=True) for v in (a, b)]
+    out, ref = ours(*ms), theirs(*ts)
+    assert_close(out, ref, 1e-5, 1e-6)
+    g = _x(rng, *ref.shape)
+    out.backward(g)
+    ref.backward(torch.tensor(g))
+    for m, t in zip(ms, ts):
+        assert_close(_grad(m), t.grad, 1e-5, 1e-6)
+    tp = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        assert_close(_grad(p), tp[name].grad, 1e-5, 1e-6, name)
+    big = nn.Bilinear(100, 3, 50)
+    assert 0.9 / 10 < np.abs(big.weight.data).max() <= 1 / 10  # U(-1/sqrt(in1), 1/sqrt(in1))
+    assert gradcheck(F.bilinear, [rng.standard_normal(s) for s in ((4, 3), (4, 2), (5, 3, 2), (5,))])
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": (3, 2), "dilation": (1, 2), "padding": 1,
+                                                          "stride": (2, 1)}])
+def test_unfold_fold(torch, rng, kwargs):
+    x = _x(rng, 2, 3, 6, 7)
+    _parity(torch, lambda t: F.unfold(t, **kwargs), lambda t: torch.nn.functional.unfold(t, **kwargs), [x], rng)
+    cols = torch.nn.functional.unfold(torch.tensor(x), **kwargs).numpy()
+    _parity(torch, lambda t: F.fold(t, (6, 7), **kwargs), lambda t: torch.nn.functional.fold(t, (6, 7), **kwargs),
+            [cols], rng)
+    _module_parity(torch, nn.Unfold(**kwargs), torch.nn.Unfold(**kwargs), x, rng, 0, 0)
+    assert gradcheck(lambda t: F.unfold(t, **kwargs), [rng.standard_normal((1, 2, 5, 6))])
+    with pytest.raises(ValueError, match="Fold.*expected input"):
+        nn.Fold((6, 7), **kwargs)(myelin.zeros(1, 5, 3))

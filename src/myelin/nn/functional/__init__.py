@@ -81,9 +81,11 @@ __all__ += [
 
 # Layers and functions added for the PyTorch API (issue 16): each family in its own file.
 from .attention import scaled_dot_product_attention
+from .bilinear import bilinear
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, normalize, pairwise_distance
 from .divergence import kl_div
+from .fold import fold, unfold
 from .loss_extra import (
     cosine_embedding_loss,
     gaussian_nll_loss,
@@ -102,6 +104,7 @@ __all__ += [
     "adaptive_avg_pool1d",
     "adaptive_max_pool1d",
     "avg_pool1d",
+    "bilinear",
     "celu",
     "conv_transpose1d",
     "conv_transpose2d",
@@ -110,6 +113,7 @@ __all__ += [
     "dropout1d",
     "dropout2d",
     "dropout3d",
+    "fold",
     "gaussian_nll_loss",
     "glu",
     "group_norm",
@@ -138,5 +142,6 @@ __all__ += [
     "tanhshrink",
     "threshold",
     "triplet_margin_loss",
+    "unfold",
     "upsample",
 ]
