@@ -80,8 +80,6 @@ KNOWN: dict[str, str] = {
     "normal": "AssertionError: result: dtype float64 != PyTorch's float32",
     "Size": "TypeError: 'Size' object is not iterable",
     "finfo": "AttributeError: module 'myelin' has no attribute 'finfo'",
-    "bilinear": "AttributeError: module 'myelin.nn' has no attribute 'Bilinear'",
-    "F_unfold": "AttributeError: module 'myelin.nn.functional' has no attribute 'unfold'",
     "ctor_batchnorm1d": "AssertionError: result[2]: expected a tensor, got ('array', 'float32', (5,), array([1., 1....",
     "ctor_batchnorm2d": "AssertionError: result[3]: expected a tensor, got ('array', 'int64', (), array(0))",
     "data_tensor_dataset": "AttributeError: 'TensorDataset' object has no attribute 'tensors'",
