@@ -121,6 +121,8 @@ def render(s: Step) -> str:
     if op == "method":
         args = ", ".join([_r(v) for v in p.get("args", ())] + [f"{k}={_r(v)}" for k, v in p.get("kw", {}).items()])
         tail = p.get("tail", "")
+        if p.get("form") == "function":  # torch.exp(x) / myelin.exp(x)
+            return f"torch.{p['fn']}({a[0]}{', ' if args else ''}{args}){tail}"
         return f"{a[0]}.{p['fn']}({args}){tail}"
     if op == "split":
         return f"{a[0]}.split({p['size']!r}, dim={p['dim']})"
@@ -137,6 +139,7 @@ class TorchLib:
         import torch
 
         self.torch = torch
+        self.top = torch  # top-level functions: torch.exp(x)
         self.F = torch.nn.functional
 
     def leaf(self, values: np.ndarray, requires_grad: bool) -> Any:
@@ -181,6 +184,7 @@ class MyelinLib:
         import myelin.nn.functional as F
 
         self.m = myelin
+        self.top = myelin  # top-level functions: myelin.exp(x)
         self.F = F
 
     def leaf(self, values: np.ndarray, requires_grad: bool) -> Any:
@@ -270,7 +274,9 @@ def _apply(L: Any, s: Step, args: list) -> Any:
     if op == "F":
         return getattr(L.F, p["fn"])(args[0], **p["kw"])
     if op == "method":
-        out = getattr(args[0], p["fn"])(*p.get("args", ()), **p.get("kw", {}))
+        fn = getattr(L.top, p["fn"]) if p.get("form") == "function" else getattr(args[0], p["fn"])
+        first = (args[0],) if p.get("form") == "function" else ()
+        out = fn(*first, *p.get("args", ()), **p.get("kw", {}))
         return out.values if p.get("tail") == ".values" else out
     if op == "split":
         return args[0].split(p["size"], dim=p["dim"])

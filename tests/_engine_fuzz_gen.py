@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from _engine_fuzz import Leaf, Program, Step, TorchLib, apply_step, to_index
 
-__all__ = ["programs"]
+__all__ = ["program_from_seed", "programs"]
 
 BOUND = 20.0  # values above this (in absolute value) are rescaled
 MARGIN = 1e-4  # distance kept from kinks and near-ties (exact hits are allowed)
@@ -73,6 +73,12 @@ def _broadcasts(s: tuple, t: tuple) -> tuple | None:
 
 
 # ----------------------------------------------------------------------------- the generator
+# methods whose top-level function takes the same arguments after the tensor (torch.sum(x, dim, keepdim=...))
+_FUNCTION_FORMS = {
+    "exp", "log", "sqrt", "abs", "neg", "relu", "sigmoid", "tanh", "sum", "mean", "amax", "amin", "clamp", "logsumexp",
+    "prod", "cumsum", "var", "std", "transpose", "squeeze", "unsqueeze", "flatten", "softmax", "log_softmax", "max",
+    "min",
+}
 _VIEW_OPS = {"index", "split", "mT", "T", "reshape", "view", "transpose", "permute", "squeeze", "unsqueeze", "expand",
              "flatten", "detach"}
 _DIM_SIZES = (2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 4, 4, 4, 4, 0)  # shrinks to 2; 0 is 1 in 20
@@ -90,15 +96,15 @@ class _Gen:
         self.count = 0
 
     # -- helpers
-    def d(self, strategy: Any) -> Any:
-        return self.draw(strategy)
+    def permutation(self, n: int) -> list[int]:
+        return list(self.draw(st.permutations(list(range(n)))))
 
     def i(self, lo: int, hi: int) -> int:
         return self.draw(st.integers(lo, hi))
 
     def chance(self, k: int, n: int) -> bool:
         """True with probability k/n (shrinks to False)."""
-        return self.draw(st.integers(0, n - 1)) >= n - k
+        return self.i(0, n - 1) >= n - k
 
     def choice(self, seq: Any) -> Any:
         seq = list(seq)
@@ -150,6 +156,8 @@ class _Gen:
             # not on view ops: PyTorch marks a view made under no_grad of a tensor requiring grad as
             # requiring grad (without a grad_fn), a quirk Myelin does not copy
             no_grad = op not in _VIEW_OPS and (params or {}).get("fn") not in _VIEW_OPS and self.chance(1, 12)
+        if op == "method" and params["fn"] in _FUNCTION_FORMS and self.chance(1, 4):
+            params = dict(params, form="function")  # the top-level spelling, torch.exp(x)
         step = Step((), op, tuple(args), params or {}, no_grad)
         outs = apply_step(self.L, self.env, step)
         names = [self.new_name() for _ in outs]
@@ -577,7 +585,7 @@ class _Gen:
         if fn == "transpose" and nd >= 1:
             self.emit("method", [x], {"fn": fn, "args": (self.i(-nd, nd - 1), self.i(-nd, nd - 1))})
         elif fn == "permute" and nd >= 1:
-            perm = list(self.d(st.permutations(list(range(nd)))))
+            perm = self.permutation(nd)
             if self.chance(1, 3):
                 perm[0] -= nd
             self.emit("method", [x], {"fn": fn, "args": tuple(perm)})
@@ -742,18 +750,44 @@ class _NumpyConst:
         return np.array(arr)
 
 
+class _SeededGen(_Gen):
+    """The same generator with its choices from a seeded NumPy generator instead of Hypothesis."""
+
+    def __init__(self, seed: int, L: TorchLib) -> None:
+        super().__init__(None, L)
+        self.rng = np.random.default_rng(seed)
+
+    def i(self, lo: int, hi: int) -> int:
+        return int(self.rng.integers(lo, hi + 1))
+
+    def permutation(self, n: int) -> list[int]:
+        return [int(k) for k in self.rng.permutation(n)]
+
+
+def _build(g: _Gen, max_steps: int) -> Program:
+    g.leaf(requires_grad=True)
+    for _ in range(g.i(0, 2)):
+        g.leaf()
+    for _ in range(g.i(1, max_steps)):
+        g.step()
+    g.finish()
+    return g.prog
+
+
 def programs(max_steps: int = 10) -> st.SearchStrategy:
     """Hypothesis strategy of random :class:`Program` s (needs PyTorch: it runs each step as it draws)."""
 
     @st.composite
     def strategy(draw: Any) -> Program:
-        g = _Gen(draw, TorchLib())
-        g.leaf(requires_grad=True)
-        for _ in range(g.i(0, 2)):
-            g.leaf()
-        for _ in range(g.i(1, max_steps)):
-            g.step()
-        g.finish()
-        return g.prog
+        return _build(_Gen(draw, TorchLib()), max_steps)
 
     return strategy()
+
+
+def program_from_seed(seed: int, max_steps: int = 10) -> Program:
+    """One program drawn with a seeded NumPy generator: the same on every machine, whatever else is loaded.
+
+    (Hypothesis mixes constants found in the loaded modules into its draws, so its examples depend on
+    which modules a test run has imported; the coverage guard uses this instead.)
+    """
+    return _build(_SeededGen(seed, TorchLib()), max_steps)

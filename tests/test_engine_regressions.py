@@ -176,3 +176,16 @@ def test_norm_with_dim_on_zero_dim_tensor(p, keepdim, torch):
     (y * 2.0).backward()
     (yt * 2.0).backward()
     np.testing.assert_allclose(_grad(x), xt.grad.numpy())
+
+
+# ----------------------------------------------------------------------------- logsumexp over an empty dim
+@pytest.mark.parametrize("shape,dim", [((0, 0), 0), ((0, 3), 0), ((0, 3), 1), ((2, 0), (0, 1))])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_logsumexp_over_empty_dims(shape, dim, keepdim, torch):
+    """``logsumexp`` over an empty dim raised "zero-size array to reduction operation maximum"; PyTorch gives -inf."""
+    x, xt = _pair(torch, np.zeros(shape))
+    y, yt = x.logsumexp(dim, keepdim=keepdim), xt.logsumexp(dim, keepdim=keepdim)
+    _same(y, yt)
+    y.sum().backward()
+    yt.sum().backward()
+    np.testing.assert_array_equal(_grad(x), xt.grad.numpy())
