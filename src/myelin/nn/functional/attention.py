@@ -109,12 +109,16 @@ def scaled_dot_product_attention(
     scores = np.matmul(q, np.swapaxes(k, -1, -2))
     scores *= s
     if add is not None:
-        scores = scores + add
+        if np.broadcast_shapes(add.shape, scores.shape) == scores.shape:
+            scores += add
+        else:
+            scores = scores + add
     top = scores.max(axis=-1, keepdims=True)
     dead = np.isneginf(top)  # every key masked: the row's probabilities are 0
     if dead.any():
         top = np.where(dead, 0, top)
-    p = np.exp(scores - top, out=scores)
+    np.subtract(scores, top, out=scores)
+    p = np.exp(scores, out=scores)
     total = p.sum(axis=-1, keepdims=True)
     if dead.any():
         total[dead] = 1
@@ -132,11 +136,18 @@ def scaled_dot_product_attention(
         dp = np.matmul(g, np.swapaxes(v, -1, -2))
         if keep is not None:
             dp *= keep
-        ds = dp - (dp * p).sum(axis=-1, keepdims=True)
-        ds *= p
+        dp -= np.einsum("...ij,...ij->...i", dp, p)[..., None]  # row sums of dp * p without a temporary
+        ds = np.multiply(dp, p, out=dp)
         gm = unbroadcast(ds, mask_t.data.shape) if mask_t is not None and mask_t.requires_grad else None
-        gq = unbroadcast(np.matmul(ds, k) * s, q.shape) if tq.requires_grad else None
-        gk = unbroadcast(np.matmul(np.swapaxes(ds, -1, -2), q) * s, k.shape) if tk.requires_grad else None
+        gq = gk = None
+        if tq.requires_grad:
+            gq = np.matmul(ds, k)
+            gq *= s
+            gq = unbroadcast(gq, q.shape)
+        if tk.requires_grad:
+            gk = np.matmul(np.swapaxes(ds, -1, -2), q)
+            gk *= s
+            gk = unbroadcast(gk, k.shape)
         return (gq, gk, gv) + ((gm,) if mask_t is not None else ())
 
     return make_node(out, parents, backward, op)
