@@ -161,7 +161,29 @@ MORE = {
     "softsign": (nn.Softsign, lambda b: rand(b, 7, scale=4.0)),
     "selu": (nn.SELU, lambda b: rand(b, 7, scale=2.0)),
     "logsigmoid": (nn.LogSigmoid, lambda b: rand(b, 7, scale=2.0)),
+    "dropout2d": (lambda: nn.Sequential(nn.Conv2d(3, 4, 3), nn.Dropout2d(0.5)), img(3, 5, 5)),
+    "celu": (lambda: nn.CELU(0.7), lambda b: rand(b, 7, scale=2.0)),
+    "softmax2d": (nn.Softmax2d, img(3, 4, 5)),
+    "softmin": (lambda: nn.Softmin(dim=1), lambda b: rand(b, 7)),
+    "softshrink": (lambda: nn.Softshrink(0.6), lambda b: rand(b, 7, scale=2.0)),
+    "hardshrink": (lambda: nn.Hardshrink(0.6), lambda b: rand(b, 7, scale=2.0)),
+    "tanhshrink": (nn.Tanhshrink, lambda b: rand(b, 7, scale=2.0)),
+    "threshold": (lambda: nn.Threshold(0.2, -3.0), lambda b: rand(b, 7)),
+    "glu": (lambda: nn.GLU(dim=1), lambda b: rand(b, 8)),
 }
+
+
+class TwoInputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.bil = nn.Bilinear(3, 2, 4)
+
+    def forward(self, a, b):
+        return self.bil(a, b)
+
+
+def test_bilinear(tmp_path):
+    roundtrip(TwoInputs(), lambda b: (rand(b, 3), rand(b, 2)), tmp_path)
 
 
 @pytest.mark.parametrize("name", sorted(MORE))

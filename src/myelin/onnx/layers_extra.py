@@ -4,7 +4,8 @@ Layers: MaxPool1d, AvgPool1d (the 2-D pools on a height-1 image), AdaptiveAvgPoo
 Upsample and its fixed-mode forms (one ``MatMul`` per resized axis with the very interpolation matrices
 the forward used, so every mode is exact), GroupNorm (a reshape to groups and back), InstanceNorm1d/2d
 (``InstanceNormalization``, or ``BatchNormalization`` with running stats in eval), PReLU, Mish,
-Hardswish, Hardsigmoid and Softsign. (Padding layers, PixelShuffle, SELU and LogSigmoid are traced through.) Ops: ``pad_mode`` (F.pad's reflect/replicate/circular: one ``Gather`` per padded axis) and
+Hardswish, Hardsigmoid, Softsign, CELU, GLU, Softmin, Softmax2d, Threshold, Soft/Hard/Tanhshrink, Bilinear and
+the channel dropouts (identity in eval). (Padding layers, PixelShuffle, SELU and LogSigmoid are traced through.) Ops: ``pad_mode`` (F.pad's reflect/replicate/circular: one ``Gather`` per padded axis) and
 ``interpolate`` (F.interpolate).
 """
 
@@ -14,8 +15,24 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.activation import Hardsigmoid, Hardswish, Mish, PReLU, Softsign
+from ..nn.activation import (
+    CELU,
+    GLU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Mish,
+    PReLU,
+    Softmax2d,
+    Softmin,
+    Softshrink,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
+from ..nn.bilinear import Bilinear
 from ..nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
+from ..nn.dropout import Dropout1d, Dropout2d, Dropout3d
 from ..nn.functional.upsample import interpolation_matrix
 from ..nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
 from ..nn.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
@@ -229,3 +246,60 @@ def _hardsigmoid(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
 @register_layer(Softsign)
 def _softsign(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     return [g.node("Softsign", [inp(g, c1, c2)])]
+
+
+@register_layer(Dropout1d, Dropout2d, Dropout3d)
+def _channel_dropout(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    return [inp(g, c1, c2)]  # the export runs in eval mode: dropout is the identity
+
+
+@register_layer(CELU)
+def _celu(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    return [g.node("Celu", [inp(g, c1, c2)], alpha=float(c1.module.alpha))]
+
+
+@register_layer(Softmax2d, Softmin)
+def _softmin_2d(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    m, x = c1.module, inp(g, c1, c2)
+    if isinstance(m, Softmax2d):
+        return [g.node("Softmax", [x], axis=-3)]
+    nd = c1.args[0].ndim
+    dim = m.dim if m.dim is not None else (0 if nd in (0, 1, 3) else 1)  # PyTorch's implicit choice
+    return [g.node("Softmax", [g.node("Neg", [x])], axis=int(dim))]
+
+
+@register_layer(Softshrink, Hardshrink)
+def _shrink(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    m = c1.module
+    bias = float(m.lambd) if isinstance(m, Softshrink) else 0.0
+    return [g.node("Shrink", [inp(g, c1, c2)], lambd=float(m.lambd), bias=bias)]
+
+
+@register_layer(Tanhshrink)
+def _tanhshrink(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    x = inp(g, c1, c2)
+    return [g.node("Sub", [x, g.node("Tanh", [x])])]
+
+
+@register_layer(Threshold)
+def _threshold(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    m, x, dt = c1.module, inp(g, c1, c2), c1.args[0].data.dtype
+    keep = g.node("Greater", [x, g.scalar(m.threshold, dt)])
+    return [g.node("Where", [keep, x, g.scalar(m.value, dt)])]
+
+
+@register_layer(GLU)
+def _glu(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    x = inp(g, c1, c2)
+    axis = c1.module.dim % c1.args[0].ndim
+    half = c1.args[0].shape[axis] // 2
+    a = g.slice(x, [0], [half], [axis])
+    b = g.slice(x, [half], [2 * half], [axis])
+    return [g.node("Mul", [a, g.node("Sigmoid", [b])])]
+
+
+@register_layer(Bilinear)
+def _bilinear(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
+    m = c1.module
+    y = g.node("Einsum", [inp(g, c1, c2, 0), g.param(m.weight), inp(g, c1, c2, 1)], equation="...i,oij,...j->...o")
+    return [g.node("Add", [y, g.param(m.bias)]) if m.bias is not None else y]
