@@ -240,11 +240,11 @@ def test_group_norm_gradcheck_and_errors(rng):
         nn.GroupNorm(2, 4)(myelin.zeros(2, 3, 5))
 
 
-@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d"])
+@pytest.mark.parametrize("cls", ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"])
 @pytest.mark.parametrize("kwargs", [{}, {"affine": True}, {"track_running_stats": True},
                                     {"affine": True, "track_running_stats": True, "momentum": 0.3}])
 def test_instance_norm_module(torch, rng, cls, kwargs):
-    shape = (3, 4, 7) if cls == "InstanceNorm1d" else (3, 4, 5, 6)
+    shape = {"InstanceNorm1d": (3, 4, 7), "InstanceNorm2d": (3, 4, 5, 6), "InstanceNorm3d": (2, 4, 3, 4, 5)}[cls]
     ours, theirs = getattr(nn, cls)(4, **kwargs), getattr(torch.nn, cls)(4, **kwargs)
     assert list(ours.state_dict()) == list(theirs.state_dict())
     for train in (True, True, False):  # two training steps update the running stats; eval then uses them
@@ -618,3 +618,11 @@ def test_unfold_fold(torch, rng, kwargs):
     assert gradcheck(lambda t: F.unfold(t, **kwargs), [rng.standard_normal((1, 2, 5, 6))])
     with pytest.raises(ValueError, match="Fold.*expected input"):
         nn.Fold((6, 7), **kwargs)(myelin.zeros(1, 5, 3))
+
+
+def test_batch_norm3d(torch, rng):
+    ours, theirs = nn.BatchNorm3d(3), torch.nn.BatchNorm3d(3)
+    for train in (True, True, False):
+        _module_parity(torch, ours, theirs, _x(rng, 2, 3, 3, 4, 5, scale=2.0) + 1, rng, train=train)
+    with pytest.raises(ValueError, match=r"BatchNorm3d.*\(N, 3, D, H, W\)"):
+        ours(myelin.zeros(2, 3, 4, 5))

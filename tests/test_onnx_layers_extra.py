@@ -170,6 +170,8 @@ MORE = {
     "tanhshrink": (nn.Tanhshrink, lambda b: rand(b, 7, scale=2.0)),
     "threshold": (lambda: nn.Threshold(0.2, -3.0), lambda b: rand(b, 7)),
     "glu": (lambda: nn.GLU(dim=1), lambda b: rand(b, 8)),
+    "batchnorm3d": (lambda: _running_stats(nn.BatchNorm3d(3)), lambda b: rand(b, 3, 2, 3, 4)),
+    "instancenorm3d": (lambda: nn.InstanceNorm3d(3, affine=True), lambda b: rand(b, 3, 2, 3, 4)),
 }
 
 

@@ -14,7 +14,10 @@ from ._layers import check_bool, check_float, check_int, int_tuple
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["BatchNorm1d", "BatchNorm2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "LayerNorm"]
+__all__ = [
+    "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
+    "LayerNorm",
+]
 
 
 class _BatchNorm(Module):
@@ -133,6 +136,17 @@ class BatchNorm2d(_BatchNorm):
 
     _input_dims = (4,)
     _shape_text = "(N, {C}, H, W)"
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch normalisation over volumes, per channel (statistics over ``N``, ``D``, ``H`` and ``W``).
+
+    Shapes:
+        Input: ``(N, C, D, H, W)``. Output: ``(N, C, D, H, W)``.
+    """
+
+    _input_dims = (5,)
+    _shape_text = "(N, {C}, D, H, W)"
 
 
 class LayerNorm(Module):
@@ -286,3 +300,16 @@ class InstanceNorm2d(_InstanceNorm):
 
     _spatial = 2
     _shape_text = "(N, {C}, H, W) or ({C}, H, W)"
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation over volumes: each sample's channels normalised over D, H and W.
+
+    Args: as :class:`InstanceNorm2d`.
+
+    Shapes:
+        Input: ``(N, C, D, H, W)`` or ``(C, D, H, W)``. Output: same as the input.
+    """
+
+    _spatial = 3
+    _shape_text = "(N, {C}, D, H, W) or ({C}, D, H, W)"

@@ -34,7 +34,7 @@ from ..nn.bilinear import Bilinear
 from ..nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from ..nn.dropout import Dropout1d, Dropout2d, Dropout3d
 from ..nn.functional.upsample import interpolation_matrix
-from ..nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d
+from ..nn.normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from ..nn.pooling import AdaptiveAvgPool1d, AdaptiveMaxPool1d, AvgPool1d, MaxPool1d
 from ..nn.upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 from .errors import ONNXExportError
@@ -200,7 +200,7 @@ def _group_norm(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     return [y]
 
 
-@register_layer(InstanceNorm1d, InstanceNorm2d)
+@register_layer(InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
 def _instance_norm(g: Graph, c1: LayerCall, c2: LayerCall) -> list:
     m, t = c1.module, c1.args[0]
     x, unbatched = _batched(g, c1, inp(g, c1, c2), m._spatial)

@@ -25,7 +25,7 @@ from ..nn.linear import Linear
 from ..nn.mlp import MLP
 from ..nn.module import Module
 from ..nn.neuron import Neuron
-from ..nn.normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from ..nn.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm
 from ..nn.padding import __all__ as _PADDING_LAYERS
 from ..nn.transformer import (
     Transformer,
@@ -177,7 +177,7 @@ def _neuron(g: Graph, c1: LayerCall, c2: LayerCall, x: str) -> str:
 
 
 # ----------------------------------------------------------------------------- normalisation
-@register_layer(BatchNorm1d, BatchNorm2d)
+@register_layer(BatchNorm1d, BatchNorm2d, BatchNorm3d)
 @_one
 def _batch_norm(g: Graph, c1: LayerCall, c2: LayerCall, x: str) -> str:
     m, dt, nd = c1.module, _dtype(c1), c1.args[0].ndim
