@@ -12,6 +12,7 @@ little "scripts" whose returned values are compared. Spellings Myelin refuses on
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections import OrderedDict
 
@@ -22,77 +23,21 @@ import myelin
 
 # Spellings that fail today, kept as strict xfails only while issue 16's API work is in flight.
 KNOWN: dict[str, str] = {
-    "log_int": "AssertionError: result: dtype float64 != PyTorch's float32",
-    "abs_builtin": "TypeError: bad operand type for abs(): 'Tensor'",
-    "sign": "AssertionError: requires_grad of the outputs [False] != PyTorch's [True]",
-    "round_decimals": "TypeError: round() got an unexpected keyword argument 'decimals'",
-    "nan_to_num": "AttributeError: module 'myelin' has no attribute 'nan_to_num'",
-    "diagonal": "AttributeError: module 'myelin' has no attribute 'diagonal'",
-    "trace": "TypeError: trace() missing 1 required positional argument: 'x'",
-    "meshgrid_ij": "AttributeError: module 'myelin' has no attribute 'meshgrid'",
-    "meshgrid_xy": "AttributeError: module 'myelin' has no attribute 'meshgrid'",
-    "where_cond_only": "TypeError: where() missing 2 required positional arguments: 'x' and 'y'",
-    "argwhere": "AttributeError: module 'myelin' has no attribute 'argwhere'",
-    "dist": "AttributeError: module 'myelin' has no attribute 'dist'",
-    "dist_p1": "AttributeError: module 'myelin' has no attribute 'dist'",
-    "logical_and": "AttributeError: module 'myelin' has no attribute 'logical_and'",
-    "logical_or": "AttributeError: module 'myelin' has no attribute 'logical_or'",
-    "logical_not": "AttributeError: module 'myelin' has no attribute 'logical_not'",
-    "logical_xor": "AttributeError: module 'myelin' has no attribute 'logical_xor'",
-    "addmm": "AttributeError: module 'myelin' has no attribute 'addmm'",
-    "baddbmm": "AttributeError: module 'myelin' has no attribute 'baddbmm'",
-    "erf": "AttributeError: module 'myelin' has no attribute 'erf'",
-    "atan2": "AttributeError: module 'myelin' has no attribute 'atan2'",
-    "fmod": "AttributeError: module 'myelin' has no attribute 'fmod'",
-    "remainder": "AttributeError: module 'myelin' has no attribute 'remainder'",
-    "floor_divide": "AttributeError: module 'myelin' has no attribute 'floor_divide'",
-    "cummax": "AttributeError: module 'myelin' has no attribute 'cummax'",
-    "median": "AttributeError: module 'myelin' has no attribute 'median'",
-    "median_dim": "AttributeError: module 'myelin' has no attribute 'median'",
-    "mode_dim": "AttributeError: module 'myelin' has no attribute 'mode'",
-    "bincount": "AttributeError: module 'myelin' has no attribute 'bincount'",
-    "histc": "AttributeError: module 'myelin' has no attribute 'histc'",
-    "searchsorted": "AttributeError: module 'myelin' has no attribute 'searchsorted'",
-    "bucketize": "AttributeError: module 'myelin' has no attribute 'bucketize'",
-    "clone_fn": "AttributeError: module 'myelin' has no attribute 'clone'",
-    "op_floordiv": "TypeError: unsupported operand type(s) for //: 'Tensor' and 'int'",
-    "op_mod": "TypeError: unsupported operand type(s) for %: 'Tensor' and 'int'",
-    "op_and_or_invert": "TypeError: unsupported operand type(s) for ^: 'Tensor' and 'Tensor'",
-    "m_max_other": "ValueError: item: only one-element tensors can be converted, this one has shape (4,)",
-    "m_logical": "AttributeError: 'Tensor' object has no attribute 'logical_and'",
-    "m_mm_matmul_bmm": "AttributeError: 'Tensor' object has no attribute 'mm'",
-    "m_bmm": "AttributeError: 'Tensor' object has no attribute 'bmm'",
-    "m_dot": "AttributeError: 'Tensor' object has no attribute 'dot'",
-    "m_outer": "AttributeError: 'Tensor' object has no attribute 'outer'",
-    "m_where": "AttributeError: 'Tensor' object has no attribute 'where'",
-    "m_sign_floor_round": "AssertionError: requires_grad of the outputs [False, True, True, True] != PyTorch's [True,...",
-    "m_flip_roll": "AttributeError: 'Tensor' object has no attribute 'fliplr'",
-    "m_add_alpha": "TypeError: Tensor.add() got an unexpected keyword argument 'alpha'",
-    "m_lerp_addcmul": "AttributeError: 'Tensor' object has no attribute 'addcmul'",
     "m_dtype_is_float": "AttributeError: 'numpy.dtypes.Float32DType' object has no attribute 'is_floating_point'",
-    "m_apply_fn": "AttributeError: 'Tensor' object has no attribute 'apply_'",
-    "ip_relu_sigmoid_": "AttributeError: 'Tensor' object has no attribute 'relu_'",
-    "ip_unsqueeze_": "AttributeError: 'Tensor' object has no attribute 'unsqueeze_'",
-    "ip_t_": "AttributeError: 'Tensor' object has no attribute 't_'",
     "Tensor_ctor": "AssertionError: result: dtype int64 != PyTorch's float32",
     "zeros_size": "AssertionError: result: shape (6,) != PyTorch's (2, 3)",
-    "logspace": "AttributeError: module 'myelin' has no attribute 'logspace'",
-    "normal": "AssertionError: result: dtype float64 != PyTorch's float32",
     "Size": "TypeError: 'Size' object is not iterable",
-    "finfo": "AttributeError: module 'myelin' has no attribute 'finfo'",
     "ctor_batchnorm1d": "AssertionError: result[2]: expected a tensor, got ('array', 'float32', (5,), array([1., 1....",
     "ctor_batchnorm2d": "AssertionError: result[3]: expected a tensor, got ('array', 'int64', (), array(0))",
     "data_tensor_dataset": "AttributeError: 'TensorDataset' object has no attribute 'tensors'",
     "data_collate_kinds": "AssertionError: result[0]['y']: dtype float32 != PyTorch's float64",
     "data_subset_concat": "AssertionError: result[4]: expected a seq, got ('array', 'int64', (3,), array([1, 3, 5]))",
     "save_load_bytesio": "TypeError: expected str, bytes or os.PathLike object, not BytesIO",
-    "idiom_axis_kw": "TypeError: Tensor.sum() got an unexpected keyword argument 'axis'",
-    "idiom_format_0d": "TypeError: unsupported format string passed to Tensor.__format__",
-    "idiom_index_with_0d_int": "TypeError: unsupported operand type(s) for %: 'Tensor' and 'int'",
-    "repro_boilerplate": "AttributeError: module 'myelin' has no attribute 'are_deterministic_algorithms_enabled'",
     "param_data_idioms": "AttributeError: 'numpy.ndarray' object has no attribute 'fill_'",
     "grad_data_zero": "AttributeError: 'numpy.ndarray' object has no attribute 'zero_'",
 }
+
+_SHOW_ALL = os.environ.get("MYELIN_SPELLINGS_NO_XFAIL") == "1"  # run the known failures as plain tests
 
 # ----------------------------------------------------------------------------------------------- harness
 
@@ -264,7 +209,7 @@ class Op:
         self.rtol, self.atol, self.xfail = rtol, atol, xfail
 
     def param(self):
-        reason = self.xfail or KNOWN.get(self.name)
+        reason = self.xfail or (None if _SHOW_ALL else KNOWN.get(self.name))
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         return pytest.param(self, id=self.name, marks=marks)
 
@@ -307,7 +252,7 @@ class Script:
         self.name, self.fn, self.meta, self.rtol, self.atol, self.xfail = name, fn, meta, rtol, atol, xfail
 
     def param(self):
-        reason = self.xfail or KNOWN.get(self.name)
+        reason = self.xfail or (None if _SHOW_ALL else KNOWN.get(self.name))
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         return pytest.param(self, id=self.name, marks=marks)
 
@@ -1435,7 +1380,7 @@ class Layer:
         self.rtol, self.atol, self.xfail = rtol, atol, xfail
 
     def param(self):
-        reason = self.xfail or KNOWN.get(self.name)
+        reason = self.xfail or (None if _SHOW_ALL else KNOWN.get(self.name))
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
         return pytest.param(self, id=self.name, marks=marks)
 

@@ -38,6 +38,36 @@ from .core import (
     zeros,
     zeros_like,
 )
+from .core.extra_ops import (
+    addcdiv,
+    addcmul,
+    addmm,
+    argwhere,
+    atan2,
+    baddbmm,
+    bincount,
+    bucketize,
+    cummax,
+    cummin,
+    diagonal,
+    dist,
+    erf,
+    finfo,
+    floor_divide,
+    fmod,
+    histc,
+    iinfo,
+    logical_and,
+    logical_not,
+    logical_or,
+    logical_xor,
+    logspace,
+    median,
+    mode,
+    nan_to_num,
+    remainder,
+    searchsorted,
+)
 from .devices import device
 from .dtypes import (
     bfloat16,
@@ -75,6 +105,7 @@ from .functions import (
     amax,
     amin,
     any,
+    are_deterministic_algorithms_enabled,
     argmax,
     argmin,
     argsort,
@@ -222,7 +253,6 @@ _LAZY = {
     "load_weights": ("myelin.io", "load_weights"),
     "ModelFileError": ("myelin.io", "ModelFileError"),
     "summary": ("myelin.monitor", "summary"),
-    "trace": ("myelin.monitor", "trace"),
     # myelin.random imports numpy.random (~10 ms): only when randomness is first asked for
     "manual_seed": ("myelin.random", "manual_seed"),
     "get_rng": ("myelin.random", "get_rng"),
@@ -255,8 +285,27 @@ __all__ = [
     "square", "squeeze", "std", "std_mean", "sub", "sum", "swapaxes", "swapdims", "t", "tan", "tanh", "topk",
     "transpose", "tril", "triu", "trunc", "unbind", "unique", "unsqueeze", "use_deterministic_algorithms", "var",
     "var_mean", "vstack",
+    "are_deterministic_algorithms_enabled", "addcdiv", "addcmul", "addmm", "argwhere", "atan2", "baddbmm", "bincount", "bucketize", "clone", "cummax",
+    "cummin", "diagonal", "dist", "erf", "finfo", "floor_divide", "fmod", "histc", "iinfo", "logical_and",
+    "logical_not", "logical_or", "logical_xor", "logspace", "median", "mode", "nan_to_num", "remainder",
+    "searchsorted", "trace",
     *sorted(_LAZY),
 ]
+
+
+def clone(x: Tensor) -> Tensor:
+    """A copy of ``x`` that stays in the graph (``torch.clone``)."""
+    return x.clone()
+
+
+def trace(x: Any, *args: Any, **kwargs: Any) -> Any:
+    """``trace(matrix)``: the sum of its diagonal (``torch.trace``); ``trace(model, x, ...)``: record a
+    model's forward and backward module by module (:func:`myelin.monitor.trace`)."""
+    if isinstance(x, Tensor) and not args and not kwargs:
+        from .core.extra_ops import trace as matrix_trace
+
+        return matrix_trace(x)
+    return importlib.import_module("myelin.monitor").trace(x, *args, **kwargs)
 
 
 def __getattr__(name: str) -> Any:

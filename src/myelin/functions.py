@@ -16,8 +16,8 @@ import numpy as np
 
 from ._plural import counted
 from .core import node, ops, reductions, shape
-from .core.ops import nonzero, unique
 from .core.grad_mode import no_grad, set_grad_enabled
+from .core.ops import nonzero, unique
 from .core.tensor import Tensor, matmul, maximum, minimum
 from .core.tensor import as_tensor as _core_as_tensor
 from .core.tensor import tensor as _core_tensor
@@ -39,6 +39,7 @@ __all__ = [
     "amax",
     "amin",
     "any",
+    "are_deterministic_algorithms_enabled",
     "argmax",
     "argmin",
     "argsort",
@@ -271,7 +272,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = N
     """Normal draws with the given mean and std (numbers or tensors; ``size`` when both are numbers)."""
     m, s = np.asarray(getattr(mean, "data", mean)), np.asarray(getattr(std, "data", std))
     shp = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
-    dt = m.dtype if m.dtype.kind == "f" else np.float32
+    tensors = [v.data.dtype for v in (mean, std) if isinstance(v, Tensor) and v.data.dtype.kind == "f"]
+    dt = np.result_type(*tensors) if tensors else np.float32  # numbers give float32, PyTorch's default
     return Tensor._wrap((m + s * _generator(generator).standard_normal(shp)).astype(dt))
 
 
@@ -340,7 +342,12 @@ def _unary(name: str) -> Any:
 sin, cos, tan = _unary("sin"), _unary("cos"), _unary("tan")
 log1p, expm1, log2, log10 = _unary("log1p"), _unary("expm1"), _unary("log2"), _unary("log10")
 square, reciprocal, rsqrt = _unary("square"), _unary("reciprocal"), _unary("rsqrt")
-floor, ceil, round, trunc = _unary("floor"), _unary("ceil"), _unary("round"), _unary("trunc")
+floor, ceil, trunc = _unary("floor"), _unary("ceil"), _unary("trunc")
+
+
+def round(x: Any, *, decimals: int = 0) -> Tensor:
+    """Round half to even (to ``decimals`` decimal places); the gradient is zero."""
+    return _t(x).round(decimals=decimals)
 
 
 def clamp(x: Any, min: Any = None, max: Any = None) -> Tensor:
@@ -470,11 +477,13 @@ def _dtype_cast(x: Tensor, dtype: Any) -> Tensor:
     return x if dtype is None else x.astype(as_dtype(dtype))
 
 
-def sum(x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+def sum(x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Tensor:
+    dim = dim if axis is None else axis
     return reductions.sum(_dtype_cast(_t(x), dtype), dim, keepdim)
 
 
-def mean(x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None) -> Tensor:
+def mean(x: Any, dim: Any = None, keepdim: bool = False, dtype: Any = None, *, axis: Any = None) -> Tensor:
+    dim = dim if axis is None else axis
     return reductions.mean(_dtype_cast(_t(x), dtype), dim, keepdim)
 
 
@@ -654,8 +663,19 @@ def meshgrid(*tensors: Any, indexing: str = "ij") -> tuple[Tensor, ...]:
     """Coordinate grids (no gradient); ``indexing='ij'`` (PyTorch's default) or ``'xy'``."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    grids = np.meshgrid(*[_t(v).data for v in tensors], indexing=indexing)
-    return tuple(Tensor._wrap(np.ascontiguousarray(g)) for g in grids)
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', received {indexing!r}")
+    vs = [_t(v).reshape(-1) for v in tensors]
+    sizes = [v.shape[0] for v in vs]
+    if indexing == "xy" and len(vs) >= 2:
+        sizes[0], sizes[1] = sizes[1], sizes[0]
+    grids = []
+    for i, v in enumerate(vs):
+        axis = (1 - i if i < 2 else i) if indexing == "xy" and len(vs) >= 2 else i
+        view = [1] * len(vs)
+        view[axis] = v.shape[0]
+        grids.append(v.reshape(*view).expand(*sizes))
+    return tuple(grids)
 
 
 def cdist(x1: Any, x2: Any, p: float = 2.0) -> Tensor:
@@ -667,6 +687,15 @@ def cdist(x1: Any, x2: Any, p: float = 2.0) -> Tensor:
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Accepted: Myelin's NumPy kernels are deterministic already."""
+    _deterministic[0] = bool(mode)
+
+
+_deterministic = [False]
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """What the last ``use_deterministic_algorithms`` call asked for (Myelin is deterministic either way)."""
+    return _deterministic[0]
 
 
 def compile(model: Any = None, **kwargs: Any) -> Any:

@@ -626,16 +626,21 @@ class Tensor(TensorMethods):
         return Tensor._wrap(np.isfinite(self.data))
 
     # ----------------------------------------------------------------- elementwise functions
+    def _float_data(self) -> np.ndarray:
+        """The array, as float32 when it holds integers or bools (PyTorch's result dtype for exp, log ...)."""
+        a = self.data
+        return a if a.dtype.kind in "fc" else a.astype(np.float32)
+
     def exp(self) -> Tensor:
-        out = np.exp(self.data)
+        out = np.exp(self._float_data())
         return make_node(out, (self,), lambda g: (g * out,), "exp")
 
     def log(self) -> Tensor:
-        a = self.data
+        a = self._float_data()
         return make_node(np.log(a), (self,), lambda g: (g / a,), "log")
 
     def sqrt(self) -> Tensor:
-        out = np.sqrt(self.data)
+        out = np.sqrt(self._float_data())
         return make_node(out, (self,), lambda g: (g / (2 * out),), "sqrt")
 
     def abs(self) -> Tensor:
@@ -643,7 +648,10 @@ class Tensor(TensorMethods):
         return make_node(np.abs(a), (self,), lambda g: (g * np.sign(a),), "abs")
 
     def sign(self) -> Tensor:
-        return Tensor._wrap(np.sign(self.data))
+        """-1, 0 or 1; its gradient is zero (it stays in the graph, as in PyTorch)."""
+        if self.data.dtype.kind != "f":
+            return Tensor._wrap(np.sign(self.data))
+        return make_node(np.sign(self.data), (self,), lambda g: (np.zeros_like(g),), "sign")
 
     def clamp(self, min: float | None = None, max: float | None = None) -> Tensor:
         """Limit values to [min, max]; the gradient passes where min <= x <= max (as PyTorch)."""
@@ -671,11 +679,11 @@ class Tensor(TensorMethods):
         return matmul(self, other)
 
     # PyTorch's method spellings of the operators
-    def add(self, other: Any) -> Tensor:
-        return self + other
+    def add(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self + (other if alpha == 1 else other * alpha)
 
-    def sub(self, other: Any) -> Tensor:
-        return self - other
+    def sub(self, other: Any, *, alpha: float = 1) -> Tensor:
+        return self - (other if alpha == 1 else other * alpha)
 
     def mul(self, other: Any) -> Tensor:
         return self * other
@@ -717,11 +725,12 @@ class Tensor(TensorMethods):
         return log_softmax(self, dim=dim)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return reductions.sum(self, dim, keepdim)
+    # ``axis=`` is accepted where PyTorch accepts it (the NumPy spelling of ``dim``)
+    def sum(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        return reductions.sum(self, dim if axis is None else axis, keepdim)
 
-    def mean(self, dim: Any = None, keepdim: bool = False) -> Tensor:
-        return reductions.mean(self, dim, keepdim)
+    def mean(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Tensor:
+        return reductions.mean(self, dim if axis is None else axis, keepdim)
 
     def var(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> Tensor:
         return reductions.var(self, dim, keepdim, correction=correction if unbiased is None else int(unbiased))
@@ -729,11 +738,17 @@ class Tensor(TensorMethods):
     def std(self, dim: Any = None, keepdim: bool = False, *, correction: int = 1, unbiased: bool | None = None) -> Tensor:
         return reductions.std(self, dim, keepdim, correction=correction if unbiased is None else int(unbiased))
 
-    def max(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        return reductions.max(self, dim, keepdim)
+    def max(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        """The largest value, ``(values, indices)`` along ``dim``, or ``maximum(self, other)`` for a tensor."""
+        if isinstance(dim, Tensor):
+            return maximum(self, dim)
+        return reductions.max(self, dim if axis is None else axis, keepdim)
 
-    def min(self, dim: int | None = None, keepdim: bool = False) -> Any:
-        return reductions.min(self, dim, keepdim)
+    def min(self, dim: Any = None, keepdim: bool = False, *, axis: Any = None) -> Any:
+        """The smallest value, ``(values, indices)`` along ``dim``, or ``minimum(self, other)`` for a tensor."""
+        if isinstance(dim, Tensor):
+            return minimum(self, dim)
+        return reductions.min(self, dim if axis is None else axis, keepdim)
 
     def amax(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         return reductions.amax(self, dim, keepdim)
@@ -921,9 +936,14 @@ def minimum(x: Any, y: Any) -> Tensor:
     return make_node(out, (x, y), backward, "minimum")
 
 
-def where(condition: Any, x: Any, y: Any) -> Tensor:
-    """``x`` where ``condition`` holds, else ``y`` (broadcasting all three)."""
+def where(condition: Any, x: Any = None, y: Any = None) -> Any:
+    """``x`` where ``condition`` holds, else ``y`` (broadcasting all three); ``where(condition)`` alone is
+    ``nonzero(condition, as_tuple=True)``."""
     cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition, dtype=bool)
+    if x is None and y is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither (where(condition) lists the True positions)")
     x, y = _pair(x, y)
     a, b = x.data, y.data
     try:

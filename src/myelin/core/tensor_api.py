@@ -16,7 +16,7 @@ import numpy as np
 
 from ..devices import check_device, cpu_device, device, parse_to
 from ..dtypes import as_dtype
-from . import node, ops, shape
+from . import extra_ops, node, ops, shape
 from .grad_mode import STATE
 
 if TYPE_CHECKING:
@@ -315,8 +315,9 @@ class TensorMethods:
         return self._unary("ceil")
 
     def round(self, decimals: int = 0) -> Tensor:
-        if decimals:
-            return node.TENSOR_CLASS._wrap(np.round(self.data, decimals))
+        if decimals:  # through the graph, so the result requires grad (with a zero gradient) as in PyTorch
+            scale = 10.0 ** decimals
+            return (self * scale)._unary("round") / scale  # type: ignore[operator]
         return self._unary("round")
 
     def trunc(self) -> Tensor:
@@ -433,6 +434,173 @@ class TensorMethods:
 
     def share_memory_(self) -> Tensor:
         return self  # type: ignore[return-value]
+
+    def apply_(self, fn: Callable[[Any], Any]) -> Tensor:
+        """Replace each element by ``fn(element)`` (a Python function; slow, CPU only, as in PyTorch)."""
+        self._check_inplace("apply_")
+        flat = self.data.reshape(-1)
+        for i, v in enumerate(flat.tolist()):
+            flat[i] = fn(v)
+        return self  # type: ignore[return-value]
+
+    def _set_data_(self, op: str, arr: np.ndarray) -> Tensor:
+        self._check_inplace(op)
+        self.data = arr
+        return self  # type: ignore[return-value]
+
+    def unsqueeze_(self, dim: int) -> Tensor:
+        return self._set_data_("unsqueeze_", np.expand_dims(self.data, dim % (self.data.ndim + 1)))
+
+    def squeeze_(self, dim: Any = None) -> Tensor:
+        return self._set_data_("squeeze_", shape.squeeze(self, dim).data)  # type: ignore[arg-type]
+
+    def t_(self) -> Tensor:
+        return self._set_data_("t_", self.t().data)
+
+    def transpose_(self, dim0: int, dim1: int) -> Tensor:
+        return self._set_data_("transpose_", np.swapaxes(self.data, dim0, dim1))
+
+    def relu_(self) -> Tensor:
+        return self._apply_("relu_", lambda a: np.maximum(a, 0))
+
+    def sigmoid_(self) -> Tensor:
+        return self._apply_("sigmoid_", lambda a: 1 / (1 + np.exp(-a)))
+
+    def tanh_(self) -> Tensor:
+        return self._apply_("tanh_", np.tanh)
+
+    def log_(self) -> Tensor:
+        return self._apply_("log_", np.log)
+
+    def floor_(self) -> Tensor:
+        return self._apply_("floor_", np.floor)
+
+    def round_(self) -> Tensor:
+        return self._apply_("round_", np.round)
+
+    def sign_(self) -> Tensor:
+        return self._apply_("sign_", np.sign)
+
+    # ----------------------------------------------------------------- more PyTorch method spellings
+    def mm(self, other: Any) -> Tensor:
+        return self.matmul(other)  # type: ignore[attr-defined,no-any-return]
+
+    bmm = mm
+
+    def mv(self, vec: Any) -> Tensor:
+        return self.matmul(vec)  # type: ignore[attr-defined,no-any-return]
+
+    def dot(self, other: Any) -> Tensor:
+        return (self * other).sum()  # type: ignore[operator,no-any-return]
+
+    def outer(self, other: Any) -> Tensor:
+        return shape.unsqueeze(self, 1) * shape.unsqueeze(other, 0)  # type: ignore[arg-type,no-any-return]
+
+    def where(self, condition: Any, other: Any) -> Tensor:
+        """``self`` where ``condition`` holds, else ``other`` (``torch.where(condition, self, other)``)."""
+        from .tensor import where
+
+        return where(condition, self, other)
+
+    def fliplr(self) -> Tensor:
+        return ops.flip(self, (1,))  # type: ignore[arg-type]
+
+    def flipud(self) -> Tensor:
+        return ops.flip(self, (0,))  # type: ignore[arg-type]
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        return extra_ops.addcmul(self, tensor1, tensor2, value=value)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: float = 1) -> Tensor:
+        return extra_ops.addcdiv(self, tensor1, tensor2, value=value)
+
+    def addmm(self, mat1: Any, mat2: Any, *, beta: float = 1, alpha: float = 1) -> Tensor:
+        return extra_ops.addmm(self, mat1, mat2, beta=beta, alpha=alpha)
+
+    def logical_and(self, other: Any) -> Tensor:
+        return extra_ops.logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        return extra_ops.logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        return extra_ops.logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        return extra_ops.logical_not(self)
+
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        return extra_ops.diagonal(self, offset, dim1, dim2)
+
+    def trace(self) -> Tensor:
+        return extra_ops.trace(self)
+
+    def dist(self, other: Any, p: float = 2) -> Tensor:
+        return extra_ops.dist(self, other, p)
+
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None) -> Tensor:
+        return extra_ops.nan_to_num(self, nan, posinf, neginf)
+
+    def erf(self) -> Tensor:
+        return extra_ops.erf(self)
+
+    def atan2(self, other: Any) -> Tensor:
+        return extra_ops.atan2(self, other)
+
+    def fmod(self, other: Any) -> Tensor:
+        return extra_ops.fmod(self, other)
+
+    def remainder(self, other: Any) -> Tensor:
+        return extra_ops.remainder(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        return extra_ops.floor_divide(self, other)
+
+    def median(self, dim: int | None = None, keepdim: bool = False) -> Any:
+        return extra_ops.median(self, dim, keepdim)
+
+    def mode(self, dim: int = -1, keepdim: bool = False) -> Any:
+        return extra_ops.mode(self, dim, keepdim)
+
+    def cummax(self, dim: int) -> Any:
+        return extra_ops.cummax(self, dim)
+
+    def cummin(self, dim: int) -> Any:
+        return extra_ops.cummin(self, dim)
+
+    def bincount(self, weights: Any = None, minlength: int = 0) -> Tensor:
+        return extra_ops.bincount(self, weights, minlength)
+
+    def argwhere(self) -> Tensor:
+        return extra_ops.argwhere(self)
+
+    # ----------------------------------------------------------------- Python protocol
+    def __abs__(self) -> Tensor:
+        return self.abs()  # type: ignore[attr-defined,no-any-return]
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return extra_ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return extra_ops.floor_divide(node.TENSOR_CLASS._wrap(np.asarray(other)), self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return extra_ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return extra_ops.remainder(node.TENSOR_CLASS._wrap(np.asarray(other)), self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return node.TENSOR_CLASS._wrap(np.bitwise_xor(self.data, self._value(other)))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's number, as in PyTorch."""
+        if self.data.size == 1 and self.data.ndim == 0:
+            return format(self.data.item(), spec)
+        if not spec:
+            return str(self)
+        raise TypeError(f"unsupported format string passed to Tensor.__format__: {spec!r} (only 0-d tensors "
+                        "take a format spec; format x.item() or x.tolist())")
 
 
 def _rng(generator: Any) -> np.random.Generator:
