@@ -95,6 +95,13 @@ class TensorDataset(Dataset):
         """Row ``index`` of every array, as tensors (float32 features, int64 labels: as the batches)."""
         return tuple(_item(a, index) for a in self.arrays)
 
+    @property
+    def tensors(self) -> tuple[Any, ...]:
+        """The arrays as tensors sharing their memory (PyTorch's ``TensorDataset.tensors``)."""
+        from ..core.tensor import as_tensor
+
+        return tuple(as_tensor(a) for a in self.arrays)
+
     def __len__(self) -> int:
         return len(self.arrays[0])
 

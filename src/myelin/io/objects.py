@@ -32,7 +32,7 @@ from .errors import ModelFileError
 from .model_file import KEY_KIND, KEY_VERSION, PathLike
 from .model_file import load as load_model
 from .model_file import save as save_model
-from .safetensors_file import read_safetensors, write_safetensors
+from .safetensors_file import dumps, loads, read_safetensors, write_safetensors
 
 __all__ = ["KEY_OBJECT", "load", "save"]
 
@@ -106,7 +106,10 @@ def save(obj: Any, path: PathLike, metadata: Mapping[str, str] | None = None) ->
     A model is written as a model file (architecture and weights; :func:`load` rebuilds it). Anything
     else is a nesting of dicts, lists, tuples, numbers, strings, ``None``, arrays and tensors.
     """
+    buffer = hasattr(path, "write")  # an open binary file or io.BytesIO, as torch.save accepts
     if _is_module(obj):
+        if buffer:
+            raise TypeError("save: a model is written to a file path; to a buffer, save model.state_dict()")
         save_model(obj, path, metadata)
         return
     encoder = _Encoder()
@@ -118,6 +121,9 @@ def save(obj: Any, path: PathLike, metadata: Mapping[str, str] | None = None) ->
             if isinstance(key, str) and key.startswith("myelin."):
                 raise ValueError(f"save: metadata key {key!r} is reserved (keys starting with 'myelin.')")
         meta = {**dict(metadata), **meta}
+    if buffer:
+        path.write(dumps(encoder.arrays, meta))  # type: ignore[union-attr]
+        return
     write_safetensors(path, encoder.arrays, meta)
 
 
@@ -159,6 +165,8 @@ def load(path: PathLike, map_location: Any = None, weights_only: Any = None, mma
         from ..devices import check_device
 
         check_device(map_location, "load(map_location=...)")
+    if hasattr(path, "read"):  # an open binary file or io.BytesIO
+        return _load_buffer(path)
     _check_pickle(path)
     tensors, metadata = read_safetensors(path)
     source = os.fspath(path)
@@ -168,6 +176,23 @@ def load(path: PathLike, map_location: Any = None, weights_only: Any = None, mma
     if kind == "weights" or (kind is None and "myelin.config" not in metadata):
         return dict(tensors)
     return load_model(path)
+
+
+def _load_buffer(f: Any) -> Any:
+    """:func:`load` from a readable binary file object (what :func:`save` wrote to a buffer)."""
+    raw = f.read()
+    source = getattr(f, "name", "<buffer>")
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise TypeError(f"load: expected a binary file object, received one whose read() gives {type(raw).__name__}")
+    if raw[:4] == b"PK\x03\x04" or (raw[:1] == b"\x80" and raw[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+        raise ModelFileError(f"{source}: a PyTorch pickle (torch.save); Myelin never unpickles (it can run code)")
+    tensors, metadata = loads(raw, str(source))
+    kind = metadata.get(KEY_KIND)
+    if kind == "object":
+        return _decode_file(tensors, metadata, str(source))
+    if kind == "weights" or (kind is None and "myelin.config" not in metadata):
+        return dict(tensors)
+    raise ModelFileError(f"{source}: a model file is loaded from a path (myelin.load(path)), not from a buffer")
 
 
 def _decode_file(tensors: dict[str, np.ndarray], metadata: Mapping[str, str], source: str) -> Any:
