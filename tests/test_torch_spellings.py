@@ -24,9 +24,6 @@ import myelin
 # Spellings that fail today, kept as strict xfails only while issue 16's API work is in flight.
 KNOWN: dict[str, str] = {
     "m_dtype_is_float": "AttributeError: 'numpy.dtypes.Float32DType' object has no attribute 'is_floating_point'",
-    "Tensor_ctor": "AssertionError: result: dtype int64 != PyTorch's float32",
-    "zeros_size": "AssertionError: result: shape (6,) != PyTorch's (2, 3)",
-    "Size": "TypeError: 'Size' object is not iterable",
     "ctor_batchnorm1d": "AssertionError: result[2]: expected a tensor, got ('array', 'float32', (5,), array([1., 1....",
     "ctor_batchnorm2d": "AssertionError: result[3]: expected a tensor, got ('array', 'int64', (), array(0))",
     "param_data_idioms": "AttributeError: 'numpy.ndarray' object has no attribute 'fill_'",

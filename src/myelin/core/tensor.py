@@ -18,7 +18,7 @@ from .grad_mode import STATE
 from .node import make_node, to_array, unbroadcast
 from .tensor_api import TensorMethods
 
-__all__ = ["Size", "Tensor", "as_tensor", "tensor"]
+__all__ = ["Size", "SizeCount", "Tensor", "as_tensor", "tensor"]
 
 
 def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -102,18 +102,36 @@ def _apply(fn: Callable[[Any, Any], Any], a: Any, b: Any, op: str) -> np.ndarray
         raise _broadcast_error(op, a, b) from None
 
 
-class Size(int):
-    """The number of elements, as NumPy's ``.size``; call it for the shape, as PyTorch's ``.size()``."""
+class Size(tuple):
+    """A shape: ``torch.Size``'s spelling (``myelin.Size([2, 3])``, a tuple of ints with ``numel()``)."""
+
+    def __new__(cls, sizes: Any = ()) -> Size:
+        return super().__new__(cls, (int(v) for v in sizes))
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, key: Any) -> Any:
+        out = super().__getitem__(key)
+        return Size(out) if isinstance(key, slice) else out
+
+    def __repr__(self) -> str:
+        return f"myelin.Size({list(self)})"
+
+
+class SizeCount(int):
+    """``x.size``: the number of elements, as NumPy's ``.size``; call it for the shape (a :class:`Size`),
+    as PyTorch's ``.size()``."""
 
     _shape: tuple[int, ...]
 
-    def __new__(cls, shape: tuple[int, ...]) -> Size:
+    def __new__(cls, shape: tuple[int, ...]) -> SizeCount:
         self = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
         self._shape = shape
         return self
 
     def __call__(self, dim: int | None = None) -> Any:
-        return self._shape if dim is None else self._shape[dim]
+        return Size(self._shape) if dim is None else self._shape[dim]
 
 
 class Tensor(TensorMethods):
@@ -141,6 +159,8 @@ class Tensor(TensorMethods):
     __hash__ = object.__hash__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
+        if dtype is None and isinstance(data, (list, tuple)):  # torch.Tensor([1, 2]): the default dtype
+            dtype = np.float32
         self._init_fields(_default_array(data, dtype))
         if requires_grad:
             self.requires_grad_(True)
@@ -180,9 +200,9 @@ class Tensor(TensorMethods):
         return self.data.ndim
 
     @property
-    def size(self) -> Size:
+    def size(self) -> SizeCount:
         """Element count (``t.size``); ``t.size()`` / ``t.size(dim)`` give the shape as in PyTorch."""
-        return Size(self.data.shape)
+        return SizeCount(self.data.shape)
 
     def numel(self) -> int:
         return int(self.data.size)
@@ -834,8 +854,12 @@ _UFUNC_OPS: dict[str, Callable[..., Tensor]] = {
 
 
 def tensor(data: Any, requires_grad: bool = False, dtype: Any = None) -> Tensor:
-    """A new leaf tensor holding a copy of ``data`` (float32 unless ``dtype`` says otherwise)."""
-    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+    """A new leaf tensor holding a copy of ``data``, with PyTorch's dtype inference (``torch.tensor``;
+    the class call ``Tensor([1, 2])`` gives float32, as ``torch.Tensor`` does)."""
+    out = Tensor._wrap(_default_array(data, dtype))
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
@@ -851,7 +875,7 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
             return Tensor._wrap(data if data.dtype == dtype else data.astype(dtype))
         if data.dtype.kind in "fiub":
             return Tensor._wrap(data)
-    return Tensor(data, dtype=dtype)
+    return tensor(data, dtype=dtype)
 
 
 # --------------------------------------------------------------------- functions of several tensors
