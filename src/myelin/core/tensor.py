@@ -9,7 +9,7 @@ and dtype, or ``None``). Arithmetic here, reductions in ``reductions.py``, shape
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -105,7 +105,7 @@ def _apply(fn: Callable[[Any, Any], Any], a: Any, b: Any, op: str) -> np.ndarray
 class Size(tuple):
     """A shape: ``torch.Size``'s spelling (``myelin.Size([2, 3])``, a tuple of ints with ``numel()``)."""
 
-    def __new__(cls, sizes: Any = ()) -> Size:
+    def __new__(cls, sizes: Any = ()) -> Self:
         return super().__new__(cls, (int(v) for v in sizes))
 
     def numel(self) -> int:
@@ -125,7 +125,7 @@ class SizeCount(int):
 
     _shape: tuple[int, ...]
 
-    def __new__(cls, shape: tuple[int, ...]) -> SizeCount:
+    def __new__(cls, shape: tuple[int, ...]) -> Self:
         self = super().__new__(cls, int(np.prod(shape, dtype=np.int64)))
         self._shape = shape
         return self
