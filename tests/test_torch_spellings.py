@@ -1267,9 +1267,30 @@ CONSTRUCTORS = [
                                         isinstance(t.nn.Parameter(t.ones(2)), t.Tensor),
                                         t.nn.Parameter(t.ones(2), requires_grad=False).requires_grad)),
     Script("register_buffer", lambda t: _buffers(t)),
+    Script("load_state_dict_strict_false", lambda t: _strict_false(t)),
+    Script("ctor_lstm_dropout", lambda t: (_sd_shapes(t.nn.LSTM(3, 4, num_layers=2, dropout=0.2)),
+                                           t.nn.LSTM(3, 4, num_layers=2, dropout=0.2).dropout)),
+    Script("sequential_append_insert", lambda t: _seq_append(t)),
+    Script("named_parameters_recurse", lambda t: [n for n, _ in _NetSpec.build(t).named_parameters(recurse=False)]),
     Script("module_repr_has_layers", lambda t: "Linear(in_features=2, out_features=3, bias=True)"
            in repr(t.nn.Sequential(t.nn.Linear(2, 3)))),
 ]
+
+
+def _strict_false(t):
+    m = t.nn.Sequential(t.nn.Linear(2, 3), t.nn.ReLU(), t.nn.Linear(3, 1))
+    sd = {k: v for k, v in t.nn.Sequential(t.nn.Linear(2, 3)).state_dict().items()}
+    sd["extra.weight"] = t.ones(1)
+    result = m.load_state_dict(sd, strict=False)
+    return sorted(result.missing_keys), sorted(result.unexpected_keys), sorted(result[0])
+
+
+def _seq_append(t):
+    m = t.nn.Sequential(t.nn.Linear(2, 3))
+    m.append(t.nn.ReLU())
+    m.insert(0, t.nn.Identity())
+    m.extend([t.nn.Linear(3, 1)])
+    return [type(c).__name__ for c in m], [k for k in m.state_dict()]
 
 
 def _seq_indexing(t):
@@ -1400,6 +1421,8 @@ LAYERS = [
     Layer("conv2d", lambda t: t.nn.Conv2d(3, 4, 3), "f2,3,6,6"),
     Layer("conv2d_stride_pad", lambda t: t.nn.Conv2d(2, 4, 3, stride=2, padding=1, bias=False), "f2,2,7,7"),
     Layer("conv2d_same_dil", lambda t: t.nn.Conv2d(2, 2, 3, padding="same", dilation=2), "f1,2,6,6"),
+    Layer("conv2d_reflect", lambda t: t.nn.Conv2d(2, 3, 3, padding=1, padding_mode="reflect"), "f1,2,5,5"),
+    Layer("conv2d_circular", lambda t: t.nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular"), "f1,2,5,5"),
     Layer("conv2d_groups", lambda t: t.nn.Conv2d(4, 4, 3, groups=2), "f1,4,5,5"),
     Layer("convtranspose2d", lambda t: t.nn.ConvTranspose2d(4, 2, 2, stride=2), "f2,4,3,3"),
     Layer("convtranspose2d_pad", lambda t: t.nn.ConvTranspose2d(2, 3, 3, stride=2, padding=1, output_padding=1),
@@ -1662,6 +1685,7 @@ FUNCTIONAL = [
     Op("LM_cross_entropy_opts", lambda t, x, y, w: t.nn.CrossEntropyLoss(weight=w.detach(), label_smoothing=0.1,
                                                                          reduction="sum")(x, y),
        "f6,4", "i6:4", "p4"),
+    Op("LM_cross_entropy_ignore", lambda t, x, y: t.nn.CrossEntropyLoss(ignore_index=0)(x, y), "f6,4", "i6:4"),
     Op("LM_nll", lambda t, x, y: t.nn.NLLLoss()(t.nn.LogSoftmax(dim=1)(x), y), "f6,4", "i6:4"),
     Op("LM_mse", lambda t, x, y: t.nn.MSELoss(reduction="sum")(x, y), "f3,4", "f3,4"),
     Op("LM_l1_smooth_huber", lambda t, x, y: (t.nn.L1Loss()(x, y), t.nn.SmoothL1Loss(beta=2.0)(x, y),
@@ -1831,6 +1855,15 @@ def _opt_validation(t):
     return msgs
 
 
+def _opt_state_by_param(t):
+    w, b = _params(t)
+    opt = t.optim.SGD([w, b], lr=0.1, momentum=0.9)
+    _train(t, opt, (w, b), 2)
+    # the state's values are compared as arrays (Myelin's optimizers keep NumPy arrays in their state)
+    return (opt.param_groups[0]["params"][0] is w, sorted(opt.state[w]),
+            np.asarray(opt.state[w]["momentum_buffer"]), len(opt.state))
+
+
 OPT_SCRIPTS = [
     Script("opt_lr_assignment", _lr_assign),
     Script("opt_add_param_group", _add_param_group),
@@ -1838,6 +1871,7 @@ OPT_SCRIPTS = [
     Script("opt_model_parameters_generator", _named_params_opt),
     Script("opt_state_dict_layout", _opt_state_dict_shape),
     Script("opt_invalid_values", _opt_validation),
+    Script("opt_state_by_parameter", _opt_state_by_param),
 ]
 
 
@@ -2101,6 +2135,16 @@ def _quickstart_loop(t):
     return losses, correct / size, len(dataloader)
 
 
+def _loader_kwargs(t):
+    data = _utils_data(t)
+    ds = data.TensorDataset(t.arange(6).float())
+    loader = data.DataLoader(ds, batch_size=4, shuffle=False, num_workers=0, persistent_workers=False,
+                             prefetch_factor=None, timeout=0, worker_init_fn=None)
+    first = [b[0] for b in loader]
+    second = [b[0] for b in loader]
+    return first, second, data.get_worker_info() is None
+
+
 def _default_collate(t):
     data = _utils_data(t)
     return data.default_collate([(t.ones(2), 1), (t.zeros(2), 0)])
@@ -2121,6 +2165,7 @@ DATA = [
     Script("data_collate_fn", _loader_collate_fn),
     Script("data_iter_next", _loader_iter_next),
     Script("data_quickstart_loop", lambda t: _quickstart_loop(t)),
+    Script("data_loader_more_kwargs", lambda t: _loader_kwargs(t)),
     Script("data_default_collate", _default_collate),
 ]
 
