@@ -128,16 +128,27 @@ def _cast(x: Tensor, dtype: Any) -> Tensor:
     return x if dtype is None else x.astype(dtype)
 
 
-def softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
-    """``exp(x) / sum(exp(x))`` along ``dim`` (shifted by the maximum, so never overflows)."""
+def _shifted(fn: Any, input: Tensor, dim: int | None, dtype: Any, op: str) -> tuple[Tensor, Any, int]:
+    """The input of softmax/log_softmax as ``(x, a - max(a), d)``, or ``(result, None, d)`` when done already.
+
+    0-d inputs go through a 1-element view; an empty one needs no normalising (NumPy's max has
+    no identity for an empty axis).
+    """
     x = _cast(_tensor(input), dtype)
     a = _float(x)
-    d = _softmax_dim(dim, a.ndim, "softmax")
+    d = _softmax_dim(dim, a.ndim, op)
     if a.ndim == 0:
-        return _on_0d(softmax, x, 0)
-    if a.size == 0:  # nothing to normalise (NumPy's max has no identity for an empty axis)
-        return make_node(a.copy(), (x,), lambda g: (np.zeros_like(g),), "softmax")
-    out = a - a.max(axis=d, keepdims=True)
+        return _on_0d(fn, x, 0), None, d
+    if a.size == 0:
+        return make_node(a.copy(), (x,), lambda g: (np.zeros_like(g),), op), None, d
+    return x, a - a.max(axis=d, keepdims=True), d
+
+
+def softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
+    """``exp(x) / sum(exp(x))`` along ``dim`` (shifted by the maximum, so never overflows)."""
+    x, out, d = _shifted(softmax, input, dim, dtype, "softmax")
+    if out is None:
+        return x
     np.exp(out, out=out)
     out /= out.sum(axis=d, keepdims=True)
 
@@ -151,14 +162,9 @@ def softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tens
 
 def log_softmax(input: Tensor, dim: int | None = None, *, dtype: Any = None) -> Tensor:
     """``x - logsumexp(x)`` along ``dim``, stable at ±1000."""
-    x = _cast(_tensor(input), dtype)
-    a = _float(x)
-    d = _softmax_dim(dim, a.ndim, "log_softmax")
-    if a.ndim == 0:
-        return _on_0d(log_softmax, x, 0)
-    if a.size == 0:  # nothing to normalise (NumPy's max has no identity for an empty axis)
-        return make_node(a.copy(), (x,), lambda g: (np.zeros_like(g),), "log_softmax")
-    out = a - a.max(axis=d, keepdims=True)
+    x, out, d = _shifted(log_softmax, input, dim, dtype, "log_softmax")
+    if out is None:
+        return x
     lse = np.exp(out).sum(axis=d, keepdims=True)
     out -= np.log(lse, out=lse)
 
