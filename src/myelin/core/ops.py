@@ -21,9 +21,31 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = [
-    "SortResult", "argsort", "cumprod", "cumsum", "diag", "einsum", "flip", "gather", "index_select", "logsumexp",
-    "masked_fill", "masked_select", "norm", "prod", "repeat", "roll", "scatter", "scatter_add", "sort", "topk",
-    "tril", "triu", "unary", "nonzero", "unique",
+    "SortResult",
+    "argsort",
+    "cumprod",
+    "cumsum",
+    "diag",
+    "einsum",
+    "flip",
+    "gather",
+    "index_select",
+    "logsumexp",
+    "masked_fill",
+    "masked_select",
+    "nonzero",
+    "norm",
+    "prod",
+    "repeat",
+    "roll",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "topk",
+    "tril",
+    "triu",
+    "unary",
+    "unique",
 ]
 
 SortResult = namedtuple("SortResult", ["values", "indices"])
