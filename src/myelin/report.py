@@ -256,8 +256,8 @@ def _class_names(config: Mapping[str, Any] | None, n: int) -> list[str] | None:
 
 def _confusion(run_dir: Path, model: Any, test_data: Any, config: Mapping[str, Any] | None,
                figures: _Figures) -> str:
-    from .limits import hint, limit
     from .io.npz import read_npz
+    from .limits import hint, limit
     from .monitor.stats import confusion_matrix
 
     path = run_dir / "predictions.npz"

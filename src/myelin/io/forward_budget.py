@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .errors import ModelFileError
 from ..limits import hint, limit
+from .errors import ModelFileError
 
 __all__ = ["check_forward_budget", "forward_bytes", "safe_batch_size"]
 

@@ -33,8 +33,8 @@ from typing import IO, Any, BinaryIO
 import numpy as np
 
 from .._plural import counted
-from .errors import ModelFileError
 from ..limits import hint, limit
+from .errors import ModelFileError
 
 __all__ = [
     "MAX_HEADER_BYTES",

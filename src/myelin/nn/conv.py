@@ -10,8 +10,8 @@ import numpy as np
 from ..core.tensor import Tensor
 from . import init
 from ._layers import check_bool, check_choice, check_int
-from .functional._fast.im2col import conv_out_size, conv_padding
 from .functional._fast.conv import PADDING_MODES, conv1d, conv2d, pad2d
+from .functional._fast.im2col import conv_out_size, conv_padding
 from .module import Module
 from .parameter import Parameter
 
