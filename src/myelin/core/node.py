@@ -185,9 +185,8 @@ def to_array(x: Any, like: np.ndarray | None = None) -> np.ndarray | float | int
     if isinstance(x, (bool, int, float)):
         return x
     arr = np.asarray(x)
-    if like is not None and arr.dtype != like.dtype:
-        if like.dtype.kind == "f" and arr.dtype.kind in "fiub":
-            arr = arr.astype(like.dtype)
+    if like is not None and arr.dtype != like.dtype and like.dtype.kind == "f" and arr.dtype.kind in "fiub":
+        arr = arr.astype(like.dtype)
     return arr
 
 

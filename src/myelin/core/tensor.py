@@ -60,9 +60,9 @@ def _holds_float64(data: Any) -> bool:
 
 def _promote_result(out: np.ndarray, a: np.ndarray, b: Any) -> np.ndarray:
     """Keep float32 when NumPy widened an integer op with a Python float to float64."""
-    if out.dtype == np.float64 and a.dtype != np.float64:
-        if not (isinstance(b, np.ndarray) and b.dtype == np.float64):
-            return out.astype(np.float32)
+    widened = out.dtype == np.float64 and a.dtype != np.float64
+    if widened and not (isinstance(b, np.ndarray) and b.dtype == np.float64):
+        return out.astype(np.float32)
     return out
 
 
