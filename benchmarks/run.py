@@ -20,7 +20,8 @@ PyTorch with as many threads as NumPy's BLAS (threadpoolctl), and reports median
 the ratios Myelin / peer with their targets. Timings are measurements, never pass/fail.
 ``--settle MS`` pauses before each sample, so that worker threads one library leaves spinning
 (OpenMP, OpenBLAS) cannot slow the next one down (off by default: on a VM a pause can also cost
-the next library a slow wake-up).
+the next library a slow wake-up; ``--both`` pauses 150 ms in its every-core run, where without it
+the other library's spinning workers made steps 10-100x slower on a 2-core Intel Xeon).
 
 On a machine shared with other jobs, multi-threaded BLAS timings swing wildly; one thread per
 library and the process CPU clock give steady ratios:
@@ -157,18 +158,29 @@ def _tree() -> dict[str, Any]:
 _COUNT_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def run_both(prefix: str, forward: list[str], one_clock: str = "cpu") -> tuple[str, str]:
-    """Run the suite twice in fresh processes (one thread per library, then every core on the wall clock),
-    write ``PREFIX_1thread.json`` and ``PREFIX_<N>threads_wall.json``, print them side by side; return both paths."""
+#: untimed pause (ms) before each sample of the every-core run unless --settle says otherwise: OpenBLAS's idle
+#: workers spin for 2^28 cycles (about 0.1 s) after a product and PyTorch's OpenMP workers for a while after
+#: theirs; on a 2-core machine they take the cores of whichever library runs next in the same process (a real
+#: program runs one library), which made single steps 10-100x slower there (intel_xeon_2threads_wall_nosettle)
+SETTLE_ALL_CORES_MS = 150.0
+
+
+def run_both(prefix: str, forward: list[str], one_clock: str = "cpu", settle_ms: float | None = None,
+             ) -> tuple[str, str]:
+    """Run the suite twice in fresh processes (one thread per library, then every core on the wall clock,
+    pausing ``settle_ms`` before each sample of the latter, default :data:`SETTLE_ALL_CORES_MS`), write
+    ``PREFIX_1thread.json`` and ``PREFIX_<N>threads_wall.json``, print them side by side; return both paths."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     one, many = f"{prefix}_1thread.json", f"{prefix}_{cores}threads_wall.json"
     base = {k: v for k, v in os.environ.items() if k not in _COUNT_VARS}
     single = dict(base, **dict.fromkeys(_COUNT_VARS, "1"))
     script = str(Path(__file__).resolve())
-    for env, clock, path in ((single, one_clock, one), (base, "wall", many)):
+    settle_all = SETTLE_ALL_CORES_MS if settle_ms is None else settle_ms
+    for env, clock, path, settle in ((single, one_clock, one, settle_ms or 0.0), (base, "wall", many, settle_all)):
         label = "one thread per library" if env is single else f"{cores} threads (the libraries' defaults)"
-        print(f"=== {label}, {clock} clock -> {path}", flush=True)
-        done = subprocess.run([sys.executable, script, *forward, "--clock", clock, "--json", path], env=env, check=False)
+        print(f"=== {label}, {clock} clock, settle {settle:g} ms -> {path}", flush=True)
+        cmd = [sys.executable, script, *forward, "--clock", clock, "--json", path]
+        done = subprocess.run(cmd + (["--settle", f"{settle:g}"] if settle else []), env=env, check=False)
         if done.returncode:
             raise SystemExit(done.returncode)
         print(flush=True)
@@ -186,8 +198,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="wall (default) or process CPU time: steadier on a shared machine, fair with one "
                              "thread per library (OPENBLAS_NUM_THREADS=1); cases 7 and 8 always use wall time / RSS (default wall; "
                              "with --both, the one-thread run's clock, default cpu)")
-    parser.add_argument("--settle", type=float, default=0.0, metavar="MS",
-                        help="untimed pause before each sample, in milliseconds (default 0)")
+    parser.add_argument("--settle", type=float, default=None, metavar="MS",
+                        help="untimed pause before each sample, in milliseconds (default 0; with --both, "
+                             f"{SETTLE_ALL_CORES_MS:g} for the every-core run)")
     parser.add_argument("--threads", type=int, metavar="N",
                         help="NumPy's BLAS threads (threadpoolctl) and PyTorch's threads for this run (default: "
                              "the BLAS library's own choice, OPENBLAS_NUM_THREADS if set)")
@@ -209,14 +222,13 @@ def main(argv: list[str] | None = None) -> None:
         if args.json or args.threads is not None:
             parser.error("--both writes its own two files and sets the threads itself: drop --json / --threads")
         forward = [flag for flag, on in (("--quick", args.quick),) if on]
-        forward += [x for flag, value in (("--cases", args.cases), ("--rounds", args.rounds),
-                                          ("--settle", args.settle or None)) if value is not None
+        forward += [x for flag, value in (("--cases", args.cases), ("--rounds", args.rounds)) if value is not None
                     for x in (flag, str(value))]
-        run_both(args.both, forward, args.clock or "cpu")
+        run_both(args.both, forward, args.clock or "cpu", args.settle)
         return
     keys = {k.strip() for k in args.cases.split(",")} if args.cases else None
     run(quick=args.quick, keys=keys, rounds=args.rounds, json_path=args.json, clock=args.clock or "wall",
-        settle_s=args.settle / 1e3, blas_threads=args.threads)
+        settle_s=(args.settle or 0.0) / 1e3, blas_threads=args.threads)
 
 
 if __name__ == "__main__":

@@ -225,12 +225,16 @@ def test_both_runs_one_thread_and_every_core(suite, tmp_path: Path, monkeypatch:
     suite.main(["--both", prefix, "--quick", "--cases", "1,5", "--settle", "2"])
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     (one_cmd, one_env), (all_cmd, all_env) = calls
-    assert one_cmd[2:] == ["--quick", "--cases", "1,5", "--settle", "2.0", "--clock", "cpu", "--json",
-                           prefix + "_1thread.json"]
-    assert all_cmd[-4:] == ["--clock", "wall", "--json", f"{prefix}_{cores}threads_wall.json"]
+    assert one_cmd[2:] == ["--quick", "--cases", "1,5", "--clock", "cpu", "--json", prefix + "_1thread.json",
+                           "--settle", "2"]
+    assert all_cmd[-6:] == ["--clock", "wall", "--json", f"{prefix}_{cores}threads_wall.json", "--settle", "2"]
     assert {one_env[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")} == {"1"}
     assert "OPENBLAS_NUM_THREADS" not in all_env
     assert "| clock | cpu | wall |" in capsys.readouterr().out
+    calls.clear()
+    suite.main(["--both", prefix, "--cases", "1"])  # the every-core run pauses by default, the other does not
+    (one_cmd, _), (all_cmd, _) = calls
+    assert "--settle" not in one_cmd and all_cmd[-2:] == ["--settle", f"{suite.SETTLE_ALL_CORES_MS:g}"]
     for bad in (["--both", prefix, "--json", "x.json"], ["--threads", "0"]):
         with pytest.raises(SystemExit) as exit_info:
             suite.main(bad)
