@@ -167,6 +167,8 @@ def test_thread_count_does_not_change_the_trained_weights(quiet) -> None:
 
 
 def test_own_load_is_not_counted_as_other_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(T, "_busy_cache", [])
+    monkeypatch.setattr(T, "_runnable_now", lambda: None)
     monkeypatch.setattr(T.os, "getloadavg", lambda: (1.0, 1.0, 1.0))
     monkeypatch.setattr(T.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(T, "_usable_cores", lambda: 2)
@@ -174,7 +176,26 @@ def test_own_load_is_not_counted_as_other_processes(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(T, "_T0", (T.time.monotonic() - 600, T.time.process_time() - 600))
     assert T.busy_cores() == pytest.approx(0.0, abs=0.01)
     monkeypatch.setattr(T, "_T0", (T.time.monotonic() - 600, T.time.process_time()))  # idle: all of it is others'
+    assert T.busy_cores() == pytest.approx(0.0, abs=0.01)  # the value above, reused for 2 seconds
+    monkeypatch.setattr(T, "_busy_cache", [])
     assert T.busy_cores() == pytest.approx(1.0, abs=0.01)
+
+
+def test_busy_takes_the_smaller_of_the_load_average_and_what_runs_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(T.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(T, "_usable_cores", lambda: 2)
+    monkeypatch.setattr(T, "_T0", (T.time.monotonic() - 600, T.time.process_time()))
+    for load, now, busy in ((1.8, 0.0, 0.0), (1.8, 1.0, 1.0), (0.2, 3.0, 0.2), (1.0, None, 1.0)):
+        monkeypatch.setattr(T, "_busy_cache", [])
+        monkeypatch.setattr(T.os, "getloadavg", lambda load=load: (load, load, load))
+        monkeypatch.setattr(T, "_runnable_now", lambda now=now: now)
+        assert T.busy_cores() == pytest.approx(busy, abs=0.01)
+
+
+@pytest.mark.skipif(not T.os.path.exists("/proc/loadavg"), reason="Linux /proc only")
+def test_runnable_now_reads_proc() -> None:
+    value = T._runnable_now()
+    assert value is not None and value >= 0
 
 
 def test_evaluate_and_predict_choose_too(quiet, monkeypatch: pytest.MonkeyPatch) -> None:

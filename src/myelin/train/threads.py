@@ -13,9 +13,10 @@ million multiply-adds; below that the hand-off costs about what it saves.
 
 1. ``OPENBLAS_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` or ``BLIS_NUM_THREADS`` set,
    or :func:`myelin.set_num_threads` called: nothing is changed (the user decided).
-2. Otherwise, when ``fit`` starts, the cores other processes keep busy (the 1-minute load average,
-   less this process's own recent share) are taken off BLAS's own thread count; in a distributed
-   run each rank gets its share of the cores.
+2. Otherwise, when ``fit`` starts, the cores other processes keep busy (:func:`busy_cores`: the
+   1-minute load average less this process's own recent share, or on Linux the other processes'
+   threads runnable right now, whichever is smaller) are taken off BLAS's own thread count; in a
+   distributed run each rank gets its share of the cores.
 3. After the first forward pass (counted by forward hooks, removed right after), the typical
    product of a training step (half the step's multiply-adds are in products at least this large)
    allows one thread per :data:`GRAIN` multiply-adds: small models run on one thread.
@@ -95,17 +96,53 @@ def _local_ranks() -> int:
     return 1
 
 
-def busy_cores() -> float:
-    """Cores other processes keep busy: the 1-minute load average (scaled to the cores this process
-    may use) less this process's own contribution to it; 0 where there is no load average."""
+def _runnable_now(samples: int = 3, gap_s: float = 0.001) -> float | None:
+    """Threads of other processes running or ready to run right now (Linux: ``/proc/loadavg``'s count
+    less this process's own runnable threads), the median of a few samples; None elsewhere."""
+    counts = []
     try:
-        load = os.getloadavg()[0]
+        for i in range(samples):
+            if i:
+                time.sleep(gap_s)
+            with open("/proc/loadavg", encoding="ascii") as f:
+                total = int(f.read().split()[3].split("/")[0])
+            own = 0
+            for tid in os.listdir("/proc/self/task"):
+                try:
+                    with open(f"/proc/self/task/{tid}/stat", encoding="ascii", errors="replace") as f:
+                        own += f.read().rsplit(")", 1)[1].split()[0] == "R"
+                except OSError:
+                    continue  # the thread ended meanwhile
+            counts.append(max(0, total - own))
+    except (OSError, ValueError, IndexError):
+        return None
+    counts.sort()
+    return float(counts[len(counts) // 2])
+
+
+_busy_cache: list[float] = []  # [time, value]: busy_cores() reused for a few seconds (predict in a loop)
+
+
+def busy_cores() -> float:
+    """Cores other processes keep busy, scaled to the cores this process may use: the smaller of the
+    1-minute load average less this process's own share of it (it lags: right after another job ends
+    it still counts that job) and, on Linux, the threads of other processes runnable right now (they
+    miss a job between its bursts); 0 where neither can be read. Reused for 2 seconds."""
+    now = time.monotonic()
+    if _busy_cache and now - _busy_cache[0] < 2.0:
+        return _busy_cache[1]
+    try:
+        load: float | None = os.getloadavg()[0]
+        wall, cpu = now - _T0[0], time.process_time() - _T0[1]
+        own = (cpu / wall) * (1 - math.exp(-wall / 60)) if wall > 0 else 0.0
+        load = max(0.0, load - own)
     except (AttributeError, OSError):
-        return 0.0
-    wall, cpu = time.monotonic() - _T0[0], time.process_time() - _T0[1]
-    own = (cpu / wall) * (1 - math.exp(-wall / 60)) if wall > 0 else 0.0
-    others = max(0.0, load - own)
-    return others * _usable_cores() / (os.cpu_count() or 1)
+        load = None
+    runnable = _runnable_now()
+    known = [v for v in (load, runnable) if v is not None]
+    busy = min(known) * _usable_cores() / (os.cpu_count() or 1) if known else 0.0
+    _busy_cache[:] = [now, busy]
+    return busy
 
 
 # ----------------------------------------------------------------------------------- product sizes
