@@ -11,7 +11,7 @@ Settings, each a fresh process (run in turn, the order rotated every repeat):
 - ``N`` (the usable cores): ``OPENBLAS_NUM_THREADS=N``, what NumPy's OpenBLAS does by itself, and
   so what ``fit`` did before it chose threads.
 
-``--load K`` starts K processes that spin on one core each (``while True: pass``) for the whole
+``--load K`` starts K processes that spin on one core each (a ``while`` loop) for the whole
 measurement, as another job on the machine would. Prints the median wall seconds of every
 workload and setting (the whole command: start-up, data loading, training, files), its CPU
 seconds (all threads: OpenBLAS workers that spin while waiting show up here) and each setting's
@@ -25,6 +25,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -55,7 +56,13 @@ def workloads(out: Path) -> dict[str, list[str]]:
 
 
 def burners(k: int) -> list[subprocess.Popen]:
-    return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(k)]
+    """``k`` processes spinning on one core each, until killed or until this process ends."""
+    spin = "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    pass\n"
+    return [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(k)]
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM: stop the burners and clean up as Ctrl-C does
 
 
 def _children_cpu() -> float:
@@ -95,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     base = {k: v for k, v in os.environ.items() if k not in COUNT_VARS}
     settings = {"auto": base, "1": dict(base, OPENBLAS_NUM_THREADS="1"),
                 str(cores): dict(base, OPENBLAS_NUM_THREADS=str(cores))}
+    signal.signal(signal.SIGTERM, _stop)
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     procs = burners(args.load)
     times: dict[str, dict[str, list[float | None]]] = {n: {s: [] for s in settings} for n in names}
