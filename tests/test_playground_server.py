@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette")
-pytest.importorskip("httpx")
+pytest.importorskip("starlette.testclient")  # its HTTP client (httpx2 with Starlette 1.x) comes with the test extra
 from starlette.testclient import TestClient
 
 import myelin
