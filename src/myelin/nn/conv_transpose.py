@@ -84,6 +84,18 @@ class _ConvTransposeNd(Module):
             s += ", bias=False"
         return s
 
+    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
+        n = self._dims
+        shape = input.shape
+        if len(shape) not in (n + 1, n + 2) or shape[-n - 1] != self.in_channels:
+            self._shape_error(f"(N, {self.in_channels}, {self._spatial_text})", shape)
+        op = self._output_padding(tuple(shape[-n:]), output_size)
+        try:
+            return self._function(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
+                                  self.dilation)
+        except ValueError as err:
+            self._input_error(str(err).split(": ", 1)[-1])
+
     def _output_padding(self, spatial: tuple[int, ...], output_size: Any) -> tuple[int, ...]:
         """The output padding that gives ``output_size`` (PyTorch's rule), or the layer's own."""
         if output_size is None:
@@ -123,23 +135,14 @@ class ConvTranspose2d(_ConvTransposeNd):
     """
 
     _dims = 2
+    _spatial_text = "H, W"
+    _function = staticmethod(conv_transpose2d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
                          dilation, padding_mode)
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        shape = input.shape
-        if len(shape) not in (3, 4) or shape[-3] != self.in_channels:
-            self._shape_error(f"(N, {self.in_channels}, H, W)", shape)
-        op = self._output_padding(tuple(shape[-2:]), output_size)
-        try:
-            return conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
-                                    self.dilation)
-        except ValueError as err:
-            self._input_error(str(err).split(": ", 1)[-1])
 
 
 class ConvTranspose1d(_ConvTransposeNd):
@@ -153,20 +156,11 @@ class ConvTranspose1d(_ConvTransposeNd):
     """
 
     _dims = 1
+    _spatial_text = "L"
+    _function = staticmethod(conv_transpose1d)
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1, padding: Any = 0,
                  output_padding: Any = 0, groups: int = 1, bias: bool = True, dilation: Any = 1,
                  padding_mode: str = "zeros") -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, output_padding, groups, bias,
                          dilation, padding_mode)
-
-    def forward(self, input: Tensor, output_size: Any = None) -> Tensor:
-        shape = input.shape
-        if len(shape) not in (2, 3) or shape[-2] != self.in_channels:
-            self._shape_error(f"(N, {self.in_channels}, L)", shape)
-        op = self._output_padding(tuple(shape[-1:]), output_size)
-        try:
-            return conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding, op, self.groups,
-                                    self.dilation)
-        except ValueError as err:
-            self._input_error(str(err).split(": ", 1)[-1])
