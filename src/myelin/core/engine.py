@@ -109,9 +109,9 @@ def accumulate_grad(leaf: Tensor, grad: np.ndarray, owned: bool = False) -> None
         leaf._grad = _node.TENSOR_CLASS._wrap(arr)
     else:
         acc = current.data
-        if acc.flags.writeable and acc.shape == grad.shape:
+        if acc.flags.writeable:  # shapes agree: the engine and the .grad setter both check them
             np.add(acc, grad, out=acc, casting="unsafe")
-        else:  # a gradient the user set to a read-only or broadcast view: replace it
+        else:  # a gradient the user set to a read-only array: replace it
             current.data = (acc + grad).astype(leaf.data.dtype, copy=False)
 
 
